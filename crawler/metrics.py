@@ -1,34 +1,36 @@
-"""The crawler's Prometheus metrics (default registry), named as the design lists them.
+"""The crawler's Prometheus metrics (default registry, prefix `archivestream_`).
 
-Every crawler module increments these; the API's `/metrics` serves them.
+Names and labels are the design's contract. The WARC writer increments the bytes,
+files and deduplication counters from here; the worker counts pages and fetch times.
 """
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-pages_crawled_total = Counter(
+PAGES_CRAWLED = Counter(
     "archivestream_pages_crawled_total",
-    "Fetch attempts finished, by outcome (ok, revisit, failed, retry, ...).",
+    "URLs whose fetch ended, by outcome (captured, failed, retried, blocked).",
     ["region", "outcome"],
 )
-fetch_duration_seconds = Histogram(
+FETCH_DURATION = Histogram(
     "archivestream_fetch_duration_seconds",
-    "Time from request sent to body received.",
+    "Time from sending a request to the last byte of its response.",
     ["region"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
-warc_bytes_written_total = Counter(
+WARC_BYTES_WRITTEN = Counter(
     "archivestream_warc_bytes_written_total",
-    "Compressed bytes written to WARC files.",
+    "Bytes written into WARC files (compressed, as stored).",
     ["region"],
 )
-warc_files_closed_total = Counter(
+WARC_FILES_CLOSED = Counter(
     "archivestream_warc_files_closed_total",
-    "WARC files closed and handed to storage.",
+    "WARC files closed and stored.",
     ["region"],
 )
-payloads_deduplicated_total = Counter(
+PAYLOADS_DEDUPLICATED = Counter(
     "archivestream_payloads_deduplicated_total",
-    "Payloads written as revisit records because their digest was stored before.",
+    "Responses stored as revisit records because their payload was already stored.",
     ["region"],
 )
