@@ -8,28 +8,28 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-PAGES_CRAWLED = Counter(
+pages_crawled_total = Counter(
     "archivestream_pages_crawled_total",
     "URLs whose fetch ended, by outcome (captured, failed, retried, blocked).",
     ["region", "outcome"],
 )
-FETCH_DURATION = Histogram(
+fetch_duration_seconds = Histogram(
     "archivestream_fetch_duration_seconds",
     "Time from sending a request to the last byte of its response.",
     ["region"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
-WARC_BYTES_WRITTEN = Counter(
+warc_bytes_written_total = Counter(
     "archivestream_warc_bytes_written_total",
     "Bytes written into WARC files (compressed, as stored).",
     ["region"],
 )
-WARC_FILES_CLOSED = Counter(
+warc_files_closed_total = Counter(
     "archivestream_warc_files_closed_total",
     "WARC files closed and stored.",
     ["region"],
 )
-PAYLOADS_DEDUPLICATED = Counter(
+payloads_deduplicated_total = Counter(
     "archivestream_payloads_deduplicated_total",
     "Responses stored as revisit records because their payload was already stored.",
     ["region"],
