@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     user_agent: str = "ArchiveStream/0.1 (+https://archivestream.io/bot)"
     politeness_delay: float = Field(default=1.0, ge=0)
     concurrency: int = Field(default=16, ge=1, le=4096)
+    # Fetches in flight on one host at once; only used while the host's delay (politeness
+    # and Crawl-delay) is zero, as in loopback benchmarks. Otherwise one at a time.
+    per_host_concurrency: int = Field(default=1, ge=1, le=1024)
     lease_seconds: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=100)
     retry_base_seconds: float = Field(default=2.0, ge=0)
