@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=3001, ge=1, le=65535)
     public_url: str | None = None
+    # POST /crawl requests per client (API key, or address without one) per fixed window;
+    # 0 turns the limit off. Reads are not limited.
+    api_rate_limit: int = Field(default=60, ge=0)
+    api_rate_window_seconds: int = Field(default=60, ge=1, le=86400)
 
     # The crawler.
     user_agent: str = "ArchiveStream/0.1 (+https://archivestream.io/bot)"
