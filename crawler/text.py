@@ -1,0 +1,179 @@
+"""Title and visible text of an HTML capture, for the search index.
+
+The payload is stored with its content coding, so gzip, deflate and brotli are undone
+here, under a hard cap on the decoded size (a gzip bomb stops at the cap). The charset
+comes from the Content-Type header, then a `<meta>` declaration, then UTF-8; an unknown
+or wrong charset never raises, undecodable bytes become U+FFFD. Text is capped too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zlib
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser
+
+MAX_DECODED_BYTES = 10 * 1024 * 1024
+MAX_TEXT_CHARS = 100_000
+MAX_TITLE_CHARS = 1_000
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_SPACE = re.compile(r"\s+")
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_INVISIBLE = "script, style, noscript, template, svg, iframe, object"
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What search needs from a page: its title and visible text (both may be empty)."""
+
+    title: str
+    text: str
+
+
+def header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first header called `name` (case-insensitive), or None."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def media_type(headers: list[tuple[str, str]]) -> str:
+    """The Content-Type's media type, lower case without parameters ('' when absent)."""
+    value = header(headers, "content-type") or ""
+    return value.split(";", 1)[0].strip().lower()
+
+
+def is_html(headers: list[tuple[str, str]]) -> bool:
+    return media_type(headers) in HTML_TYPES
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    # Bounded output per call: the bomb's expansion is never held beyond the cap.
+    inflater = zlib.decompressobj(wbits)
+    out = bytearray()
+    pending = data
+    while pending:
+        out += inflater.decompress(pending, limit + 1 - len(out))
+        if len(out) > limit:
+            raise _TooBig
+        pending = inflater.unconsumed_tail
+        if inflater.eof:
+            # Concatenated gzip members: continue with the next one.
+            pending = inflater.unused_data
+            if not pending or wbits not in (16 + zlib.MAX_WBITS, 32 + zlib.MAX_WBITS):
+                break
+            inflater = zlib.decompressobj(wbits)
+    return bytes(out)
+
+
+def _unbrotli(data: bytes, limit: int) -> bytes:
+    import brotli
+
+    decompressor = brotli.Decompressor()
+    out = bytearray()
+    # brotli has no output limit here, so the input goes in small slices: one slice
+    # cannot expand past a few MB, and the cap is checked after each.
+    for start in range(0, len(data), 256):
+        out += decompressor.decompress(data[start : start + 256])
+        if len(out) > limit:
+            raise _TooBig
+    return bytes(out)
+
+
+def decode_content(
+    payload: bytes, content_encoding: str | None, *, limit: int = MAX_DECODED_BYTES
+) -> bytes | None:
+    """The payload with its content coding undone; None when it cannot be (unknown coding,
+    corrupt data, or more than `limit` bytes once decoded)."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    data = payload
+    try:
+        for coding in reversed(codings):
+            if coding in ("identity", ""):
+                continue
+            if coding in ("gzip", "x-gzip"):
+                data = _inflate(data, 16 + zlib.MAX_WBITS, limit)
+            elif coding == "deflate":
+                try:
+                    data = _inflate(data, zlib.MAX_WBITS, limit)
+                except zlib.error:
+                    # Some servers send raw deflate without the zlib wrapper.
+                    data = _inflate(data, -zlib.MAX_WBITS, limit)
+            elif coding == "br":
+                data = _unbrotli(data, limit)
+            else:
+                return None
+    except (_TooBig, zlib.error, ImportError):
+        return None
+    except Exception:  # brotli raises its own error type, named differently per binding
+        return None
+    if len(data) > limit:
+        return None
+    return data
+
+
+def _charset_from_header(headers: list[tuple[str, str]]) -> str | None:
+    value = header(headers, "content-type") or ""
+    for part in value.split(";")[1:]:
+        key, _, charset = part.partition("=")
+        if key.strip().lower() == "charset":
+            return charset.strip().strip("\"'") or None
+    return None
+
+
+def _known(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except (LookupError, ValueError):
+        return None
+
+
+def decode_html(body: bytes, headers: list[tuple[str, str]]) -> str:
+    """The document as text: header charset, else `<meta>` charset, else UTF-8."""
+    charset = _known(_charset_from_header(headers))
+    if charset is None:
+        found = _META_CHARSET.search(body[:4096])
+        charset = _known(found.group(1).decode("ascii", "replace")) if found else None
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(name, errors="replace")
+    return body.decode(charset or "utf-8", errors="replace")
+
+
+def _clean(text: str, limit: int) -> str:
+    # Whitespace runs shrink to one space, so a slice of 4x the cap is always enough.
+    return _SPACE.sub(" ", text[: limit * 4]).strip()[:limit]
+
+
+def extract(payload: bytes, headers: list[tuple[str, str]]) -> PageText | None:
+    """Title and visible text of an HTML payload; None when it is not HTML or cannot be
+    decoded (unknown content coding, corrupt or oversized once decompressed)."""
+    if not is_html(headers):
+        return None
+    body = decode_content(payload, header(headers, "content-encoding"))
+    if body is None:
+        return None
+    html = decode_html(body, headers)
+    tree = LexborHTMLParser(html)
+    title_node = tree.css_first("title")
+    title = _clean(title_node.text(deep=True), MAX_TITLE_CHARS) if title_node else ""
+    tree.strip_tags(_INVISIBLE.split(", "))
+    root = tree.body or tree.root
+    text = root.text(deep=True, separator=" ") if root is not None else ""
+    return PageText(title=title, text=_clean(text, MAX_TEXT_CHARS))
