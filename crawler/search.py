@@ -1,0 +1,347 @@
+"""Full-text search over HTML captures: the database's own, or OpenSearch.
+
+Each HTML capture with a 2xx status gives one document (title and visible text, see
+`text`), keyed by its capture id. The database backend stores documents in
+`search_documents` inside the indexing transaction (`store`); the OpenSearch backend
+indexes them in bulk once that transaction has committed (`index_after_commit`), by
+capture id, so indexing twice changes nothing. Both answer `query` with the total and a
+page of hits; several captures of one URL collapse into its newest.
+
+Snippets are HTML-safe: the text is escaped and the matched words wrapped in `<b>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import asyncpg
+import structlog
+
+from archivestream.core.settings import Settings
+
+log = structlog.get_logger("archivestream.search")
+
+INDEX = "archivestream-captures"
+TEMPLATE = "archivestream-captures"
+# Markers the engines put around matches; unlikely in page text, swapped for <b> after
+# the text has been escaped.
+_START, _STOP = "\x02", "\x03"
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """What is searchable of one HTML capture."""
+
+    capture_id: uuid.UUID
+    url: str
+    surt: str
+    captured_at: datetime
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    url: str
+    title: str
+    captured_at: datetime
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    total: int
+    hits: list[SearchHit]
+
+
+class SearchUnavailable(Exception):
+    """The search backend cannot be reached or refused a request; the message says why."""
+
+
+class SearchBackend(Protocol):
+    kind: str
+
+    async def store(self, conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
+        """Inside the indexing transaction (the database backend writes here)."""
+        ...
+
+    async def index_after_commit(self, documents: list[SearchDocument]) -> None:
+        """After the indexing transaction committed (OpenSearch indexes here)."""
+        ...
+
+    async def query(self, q: str, *, limit: int = 10, offset: int = 0) -> SearchPage: ...
+
+    async def close(self) -> None: ...
+
+
+def safe_snippet(marked: str) -> str:
+    """Escape engine output and turn its match markers into <b> tags."""
+    return html.escape(marked, quote=False).replace(_START, "<b>").replace(_STOP, "</b>")
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if limit < 1 or limit > 1000:
+        raise ValueError(f"limit must be between 1 and 1000, got {limit}")
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, got {offset}")
+
+
+class DatabaseSearch:
+    """PostgreSQL full-text search on `search_documents` (the embedded default).
+
+    The title weighs more than the body. Queries use websearch syntax ("quoted phrase",
+    -excluded, OR). Uses ts_headline and websearch_to_tsquery: PostgreSQL only; on
+    CockroachDB use OpenSearch.
+    """
+
+    kind = "database"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def store(self, conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
+        if not documents:
+            return
+        await conn.execute(
+            """
+            INSERT INTO search_documents (capture_id, url, surt, captured_at, title, body, tsv)
+            SELECT d.id, d.url, d.surt, d.captured_at, d.title, d.body,
+                   setweight(to_tsvector('english', coalesce(d.title, '')), 'A')
+                   || setweight(to_tsvector('english', coalesce(d.body, '')), 'B')
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[],
+                        $5::text[], $6::text[]) AS d(id, url, surt, captured_at, title, body)
+            ON CONFLICT (capture_id) DO NOTHING
+            """,
+            [d.capture_id for d in documents],
+            [d.url for d in documents],
+            [d.surt for d in documents],
+            [d.captured_at for d in documents],
+            [d.title for d in documents],
+            # PostgreSQL text cannot hold NUL characters.
+            [d.text.replace("\x00", " ") for d in documents],
+        )
+
+    async def index_after_commit(self, documents: list[SearchDocument]) -> None:
+        return None
+
+    async def query(self, q: str, *, limit: int = 10, offset: int = 0) -> SearchPage:
+        _check_page(limit, offset)
+        q = q.replace("\x00", " ").strip()
+        if not q:
+            return SearchPage(total=0, hits=[])
+        # Newest capture per URL, ranked; the snippet is computed for the page only.
+        rows = await self.pool.fetch(
+            f"""
+            WITH query AS (SELECT websearch_to_tsquery('english', $1) AS q),
+            newest AS (
+                SELECT DISTINCT ON (d.url) d.url, d.title, d.captured_at, d.body,
+                       ts_rank(d.tsv, query.q) AS rank
+                FROM search_documents d, query
+                WHERE d.tsv @@ query.q
+                ORDER BY d.url, d.captured_at DESC
+            ),
+            page AS (
+                SELECT *, count(*) OVER () AS total FROM newest
+                ORDER BY rank DESC, captured_at DESC, url
+                LIMIT $2 OFFSET $3
+            )
+            SELECT page.url, page.title, page.captured_at, page.total,
+                   ts_headline('english', page.body, query.q,
+                       'StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15,
+                        MaxFragments=2, FragmentDelimiter=" ... "') AS snippet
+            FROM page, query
+            ORDER BY page.rank DESC, page.captured_at DESC, page.url
+            """,
+            q,
+            limit,
+            offset,
+        )
+        if rows:
+            total = rows[0]["total"]
+        else:
+            total = await self.pool.fetchval(
+                """
+                SELECT count(DISTINCT url) FROM search_documents
+                WHERE tsv @@ websearch_to_tsquery('english', $1)
+                """,
+                q,
+            )
+        hits = [
+            SearchHit(
+                url=row["url"],
+                title=row["title"] or "",
+                captured_at=row["captured_at"],
+                snippet=safe_snippet(row["snippet"] or ""),
+            )
+            for row in rows
+        ]
+        return SearchPage(total=int(total or 0), hits=hits)
+
+    async def close(self) -> None:
+        return None
+
+
+def index_template() -> dict:
+    """The index template: English analysis on title and body, exact URL/SURT keys."""
+    return {
+        "index_patterns": [f"{INDEX}*"],
+        "template": {
+            "settings": {
+                "number_of_shards": 1,
+                "analysis": {
+                    "analyzer": {
+                        "page_text": {
+                            "type": "custom",
+                            "tokenizer": "standard",
+                            "filter": ["lowercase", "asciifolding", "porter_stem"],
+                        }
+                    }
+                },
+            },
+            "mappings": {
+                "properties": {
+                    "url": {"type": "keyword"},
+                    "surt": {"type": "keyword"},
+                    "captured_at": {"type": "date"},
+                    "title": {"type": "text", "analyzer": "page_text"},
+                    "body": {"type": "text", "analyzer": "page_text"},
+                }
+            },
+        },
+    }
+
+
+class OpenSearchSearch:
+    """OpenSearch through opensearch-py's async client (on a cluster)."""
+
+    kind = "opensearch"
+
+    def __init__(self, url: str, *, index: str = INDEX) -> None:
+        from opensearchpy import AsyncOpenSearch
+
+        self.url = url
+        self.index = index
+        self.client = AsyncOpenSearch(hosts=[url], timeout=30)
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+
+    async def ensure_index(self) -> None:
+        """Put the index template and create the index unless they exist."""
+        from opensearchpy.exceptions import OpenSearchException, TransportError
+
+        async with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                await self.client.indices.put_index_template(name=TEMPLATE, body=index_template())
+                if not await self.client.indices.exists(index=self.index):
+                    try:
+                        await self.client.indices.create(index=self.index)
+                    except TransportError as error:
+                        # Another worker created it first.
+                        if "already_exists" not in str(error):
+                            raise
+            except (OpenSearchException, OSError) as error:
+                raise SearchUnavailable(
+                    f"OpenSearch at {self.url} refused the index setup: {error}"
+                ) from None
+            self._ready = True
+
+    async def store(self, conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
+        return None
+
+    async def index_after_commit(self, documents: list[SearchDocument]) -> None:
+        from opensearchpy.exceptions import OpenSearchException
+
+        if not documents:
+            return
+        await self.ensure_index()
+        body: list[dict] = []
+        for doc in documents:
+            body.append({"index": {"_index": self.index, "_id": str(doc.capture_id)}})
+            body.append(
+                {
+                    "url": doc.url,
+                    "surt": doc.surt,
+                    "captured_at": doc.captured_at.isoformat(),
+                    "title": doc.title,
+                    "body": doc.text,
+                }
+            )
+        try:
+            answer = await self.client.bulk(body=body, refresh=True)
+        except (OpenSearchException, OSError) as error:
+            raise SearchUnavailable(
+                f"OpenSearch at {self.url} did not index {len(documents)} documents: {error}"
+            ) from None
+        if answer.get("errors"):
+            failed = [item for item in answer["items"] if item["index"].get("error")]
+            raise SearchUnavailable(
+                f"OpenSearch at {self.url} refused {len(failed)} of {len(documents)} "
+                f"documents, first: {failed[0]['index']['error']}"
+            )
+
+    async def query(self, q: str, *, limit: int = 10, offset: int = 0) -> SearchPage:
+        from opensearchpy.exceptions import NotFoundError, OpenSearchException
+
+        _check_page(limit, offset)
+        q = q.strip()
+        if not q:
+            return SearchPage(total=0, hits=[])
+        body = {
+            "query": {
+                "multi_match": {
+                    "query": q,
+                    "fields": ["title^3", "body"],
+                    "operator": "and",
+                }
+            },
+            "highlight": {
+                "pre_tags": [_START],
+                "post_tags": [_STOP],
+                "fields": {"body": {"fragment_size": 160, "number_of_fragments": 2}},
+            },
+            "sort": ["_score", {"captured_at": "desc"}],
+            "from": offset,
+            "size": limit,
+            "track_total_hits": True,
+            "_source": ["url", "title", "captured_at", "body"],
+        }
+        try:
+            answer = await self.client.search(index=self.index, body=body)
+        except NotFoundError:
+            return SearchPage(total=0, hits=[])
+        except (OpenSearchException, OSError) as error:
+            raise SearchUnavailable(
+                f"OpenSearch at {self.url} failed the query: {error}"
+            ) from None
+        hits = []
+        for hit in answer["hits"]["hits"]:
+            source = hit["_source"]
+            fragments = hit.get("highlight", {}).get("body") or [source.get("body", "")[:200]]
+            hits.append(
+                SearchHit(
+                    url=source["url"],
+                    title=source.get("title") or "",
+                    captured_at=datetime.fromisoformat(source["captured_at"]),
+                    snippet=safe_snippet(" ... ".join(fragments)),
+                )
+            )
+        total = answer["hits"]["total"]
+        total = total["value"] if isinstance(total, dict) else int(total)
+        return SearchPage(total=total, hits=hits)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def open_search(settings: Settings, pool: asyncpg.Pool) -> DatabaseSearch | OpenSearchSearch:
+    """OpenSearch when OPENSEARCH_URL is set, else the database's full-text search."""
+    if settings.opensearch_url:
+        return OpenSearchSearch(settings.opensearch_url)
+    return DatabaseSearch(pool)
