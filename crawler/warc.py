@@ -59,7 +59,7 @@ MAX_PENDING_TEXT_CHARS = 32 * 1024 * 1024
 # read_record refuses records that inflate beyond this.
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass

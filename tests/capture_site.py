@@ -1,0 +1,110 @@
+"""A small site on 127.0.0.1 for the WARC and index tests, and fetching through the
+crawler's own fetcher, so records are written from real HTTP exchanges.
+
+Pages: `/page/{n}` (HTML, distinct text), `/same/{n}` (one identical payload under many
+URLs), `/chunked` (chunked transfer coding), `/gzip` (gzip content coding), `/redirect`
+(302 with an empty body), `/big` (a few MB of binary), `/latin1` (Latin-1 HTML).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import hashlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from archivestream.core.settings import Settings
+from archivestream.crawler import fetcher
+from archivestream.crawler.fetcher import Fetched
+
+SAME_HTML = (
+    b"<html><head><title>Shared page</title></head>"
+    b"<body><p>This text is served under many URLs.</p></body></html>"
+)
+BIG_BYTES = 3 * 1024 * 1024
+
+
+def page_html(n: int) -> bytes:
+    return (
+        f"<html><head><title>Page {n}</title><style>p {{color: red}}</style></head>"
+        f"<body><h1>Heading {n}</h1><p>Distinct words for page number {n}: "
+        f"{'zebra' if n % 2 else 'giraffe'} harbour lighthouse.</p>"
+        f"<script>var hidden = 'scriptword';</script></body></html>"
+    ).encode()
+
+
+def big_payload() -> bytes:
+    # Incompressible-ish and deterministic.
+    block = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(2048))
+    return (block * (BIG_BYTES // len(block) + 1))[:BIG_BYTES]
+
+
+async def _page(request: web.Request) -> web.Response:
+    n = int(request.match_info["n"])
+    return web.Response(body=page_html(n), content_type="text/html", charset="utf-8")
+
+
+async def _same(request: web.Request) -> web.Response:
+    return web.Response(body=SAME_HTML, content_type="text/html")
+
+
+async def _chunked(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/html"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for part in (b"<html><title>Chunked</title><body>", b"in pieces ", b"arrived</body></html>"):
+        await response.write(part)
+    await response.write_eof()
+    return response
+
+
+async def _gzip(request: web.Request) -> web.Response:
+    body = gzip.compress(b"<html><title>Compressed</title><body>squeezed words</body></html>")
+    return web.Response(
+        body=body, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    )
+
+
+async def _redirect(request: web.Request) -> web.Response:
+    return web.Response(status=302, headers={"Location": "/page/1"})
+
+
+async def _big(request: web.Request) -> web.Response:
+    return web.Response(body=request.app["big"], content_type="application/octet-stream")
+
+
+async def _latin1(request: web.Request) -> web.Response:
+    body = "<html><title>Café crème</title><body>déjà vu</body></html>".encode("latin-1")
+    return web.Response(body=body, headers={"Content-Type": "text/html; charset=ISO-8859-1"})
+
+
+@contextlib.asynccontextmanager
+async def running() -> AsyncIterator[str]:
+    """Serve the site on 127.0.0.1 (a free port); yields its base URL."""
+    app = web.Application()
+    app["big"] = big_payload()
+    app.router.add_get("/page/{n}", _page)
+    app.router.add_get("/same/{n}", _same)
+    app.router.add_get("/chunked", _chunked)
+    app.router.add_get("/gzip", _gzip)
+    app.router.add_get("/redirect", _redirect)
+    app.router.add_get("/big", _big)
+    app.router.add_get("/latin1", _latin1)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def fetch_all(settings: Settings, urls: list[str]) -> list[Fetched]:
+    """Fetch `urls` with the crawler's fetcher, concurrently, in order of `urls`."""
+    async with fetcher.open_session(settings) as session:
+        return list(await asyncio.gather(*(fetcher.fetch(session, settings, u) for u in urls)))
