@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -79,11 +80,11 @@ class LocalStorage:
         return str(target)
 
     def _move(self, source: Path, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
         except OSError as error:
-            if error.errno != 18:  # EXDEV: the spool is on another file system
+            if error.errno != errno.EXDEV:  # the spool is on another file system
                 raise StorageError(
                     f"cannot move {source.name} into {target.parent}: {error}"
                 ) from None
