@@ -18,8 +18,11 @@ from functools import lru_cache
 import tldextract
 from yarl import URL
 
-# The bundled public suffix list only: never fetched from the internet.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+# The bundled public suffix list only (never fetched), private suffixes included so
+# that user.github.io is a site of its own, not all of github.io.
+_EXTRACT = tldextract.TLDExtract(
+    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+)
 
 
 class InvalidPattern(ValueError):
