@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -108,3 +111,12 @@ async def fetch_all(settings: Settings, urls: list[str]) -> list[Fetched]:
     """Fetch `urls` with the crawler's fetcher, concurrently, in order of `urls`."""
     async with fetcher.open_session(settings) as session:
         return list(await asyncio.gather(*(fetcher.fetch(session, settings, u) for u in urls)))
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess:
+    """`warcio check -v` on a file: the outside judge of every WARC file we write."""
+    return subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+        capture_output=True,
+        text=True,
+    )

@@ -5,8 +5,6 @@ are; a file that failed to be stored is never referred to."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
 
 import capture_site

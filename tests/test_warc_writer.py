@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -33,14 +31,6 @@ def writer_for(settings: Settings) -> warc.WarcWriter:
         region="local",
         worker_id="w-1",
         dedup=Deduplicator(None),
-    )
-
-
-def warcio_check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
-        capture_output=True,
-        text=True,
     )
 
 
@@ -76,7 +66,7 @@ async def test_file_holds_warcinfo_then_linked_response_and_request(site, tmp_pa
     closed = await writer.close()
 
     path = settings.warc_dir / closed.filename
-    check = warcio_check(path)
+    check = capture_site.warcio_check(path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "digest pass" in check.stdout
 
@@ -112,7 +102,7 @@ async def test_chunked_response_is_stored_dechunked_with_true_length(site, tmp_p
     closed = await writer.close()
 
     path = settings.warc_dir / closed.filename
-    assert warcio_check(path).returncode == 0
+    assert capture_site.warcio_check(path).returncode == 0
     _, _, http, payload = records_of(path)[1]
     assert payload == b"<html><title>Chunked</title><body>in pieces arrived</body></html>"
     assert http.get_header("Transfer-Encoding") is None
@@ -171,7 +161,7 @@ async def test_file_rolls_at_its_size(site, tmp_path):
     assert len({c.filename for c in closed}) == len(closed)
     assert sum(len(c.captures) for c in closed) == 6
     for c in closed:
-        assert warcio_check(settings.warc_dir / c.filename).returncode == 0
+        assert capture_site.warcio_check(settings.warc_dir / c.filename).returncode == 0
         assert c.filename.startswith("archivestream-local-") and c.filename.endswith(".warc.gz")
 
 
@@ -198,7 +188,7 @@ async def test_big_payload_round_trips(site, tmp_path):
     assert record.payload == capture_site.big_payload()
     assert record.status == 200
     assert closed.documents == []
-    assert warcio_check(settings.warc_dir / closed.filename).returncode == 0
+    assert capture_site.warcio_check(settings.warc_dir / closed.filename).returncode == 0
 
 
 async def test_redirect_with_empty_body_is_a_response_every_time(site, tmp_path):
@@ -226,7 +216,7 @@ async def test_same_payload_twice_in_one_file_becomes_a_revisit(site, tmp_path):
     assert revisit["WARC-Refers-To-Date"] == warc.warc_date(closed.captures[0].captured_at)
     assert revisit["WARC-Payload-Digest"] == warc.payload_digest(capture_site.SAME_HTML)
     assert closed.captures[1].refers_to_url == f"{site}/same/1"
-    assert warcio_check(settings.warc_dir / closed.filename).returncode == 0
+    assert capture_site.warcio_check(settings.warc_dir / closed.filename).returncode == 0
 
 
 async def test_latin1_page_gives_a_readable_search_document(site, tmp_path):
