@@ -54,16 +54,7 @@ async def test_second_crawl_of_unchanged_site_is_all_revisits(settings, pool, si
         assert capture.digest == originals[capture.url].digest
     # A revisit holds headers only: the second file is far smaller than the first.
     assert second_file.bytes < first_file.bytes / 10
-    check = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "warcio.cli",
-            "check",
-            str(settings.warc_dir / second_file.filename),
-        ]
-    )
-    assert check.returncode == 0
+    assert capture_site.warcio_check(settings.warc_dir / second_file.filename).returncode == 0
 
 
 async def test_revisit_of_another_url_names_the_original(settings, pool, site):
