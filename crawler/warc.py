@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 from warcio.recordloader import ArchiveLoadFailed, ArcWarcRecordLoader
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 from yarl import URL
 
@@ -538,13 +538,22 @@ def _inflate_member(data: bytes, where: str) -> bytes:
 def parse_record(data: bytes, where: str = "record") -> ParsedRecord:
     """Parse one gzip-compressed WARC record (blocking; see `read_record`)."""
     raw = _inflate_member(data, where)
-    stream = io.BytesIO(raw)
+    if not raw.startswith(b"WARC/"):
+        raise WarcRecordError(f"{where} is not a WARC record: no WARC/ version line")
     try:
-        record = ArcWarcRecordLoader().parse_record_stream(stream, ensure_http_headers=True)
-    except (ArchiveLoadFailed, ValueError, IndexError) as error:
+        record = ArcWarcRecordLoader().parse_record_stream(
+            io.BytesIO(raw), ensure_http_headers=True
+        )
+        declared = int(record.rec_headers.get_header("Content-Length") or -1)
+        payload = record.raw_stream.read()
+    except (
+        ArchiveLoadFailed,
+        StatusAndHeadersParserException,
+        ValueError,
+        IndexError,
+        UnicodeError,
+    ) as error:
         raise WarcRecordError(f"{where} is not a WARC record: {error}") from None
-    declared = int(record.rec_headers.get_header("Content-Length") or -1)
-    payload = record.raw_stream.read()
     head = record.http_headers.total_len if record.http_headers else 0
     if record.rec_type in ("response", "request", "revisit") and head + len(payload) != declared:
         raise WarcRecordError(
