@@ -70,11 +70,6 @@ class FetchError(Exception):
 
 def open_session(settings: Settings) -> aiohttp.ClientSession:
     """The worker's HTTP session: no decompression, no cookies, bounded timeouts."""
-    timeout = aiohttp.ClientTimeout(
-        total=settings.total_timeout,
-        sock_connect=settings.connect_timeout,
-        sock_read=settings.read_timeout,
-    )
     connector = aiohttp.TCPConnector(
         limit=max(settings.concurrency, 1) * 2,
         limit_per_host=0,
@@ -85,7 +80,7 @@ def open_session(settings: Settings) -> aiohttp.ClientSession:
     trace.on_request_headers_sent.append(_remember_sent_headers)
     return aiohttp.ClientSession(
         connector=connector,
-        timeout=timeout,
+        timeout=timeouts(settings),
         auto_decompress=False,
         cookie_jar=aiohttp.DummyCookieJar(),
         trace_configs=[trace],
@@ -101,6 +96,15 @@ async def _remember_sent_headers(
     sent = getattr(context, "trace_request_ctx", None)
     if isinstance(sent, list):
         sent.extend((key, value) for key, value in params.headers.items())
+
+
+def timeouts(settings: Settings) -> aiohttp.ClientTimeout:
+    """Connect, read (between two chunks) and total timeouts of one request."""
+    return aiohttp.ClientTimeout(
+        total=settings.total_timeout,
+        sock_connect=settings.connect_timeout,
+        sock_read=settings.read_timeout,
+    )
 
 
 def request_headers(settings: Settings) -> dict[str, str]:
@@ -133,6 +137,7 @@ async def fetch(
             url,
             headers=request_headers(settings),
             allow_redirects=False,
+            timeout=timeouts(settings),
             trace_request_ctx=sent,
         ) as response:
             ip = _peer_ip(response)

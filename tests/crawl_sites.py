@@ -1,4 +1,5 @@
-"""Crawl targets for the tests: small generated websites served by aiohttp on 127.0.0.1.
+"""Crawl targets for the tests: small generated websites served by aiohttp on 127.0.0.1,
+and `run_crawl`, which crawls them with one real worker until the crawl is drained.
 
 `Site` records every request it answers (path, time, concurrency at that moment), so
 tests can judge politeness and retries from what the server saw.
@@ -11,7 +12,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import asyncpg
 from aiohttp import web
+
+from archivestream.core.settings import Settings
+from archivestream.crawler import jobs, search, storage, worker
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -87,7 +92,7 @@ async def serve(routes: dict[str, Handler | str | bytes], *, robots: str | None 
         return await handler(request)
 
     app.router.add_route("GET", "/{tail:.*}", dispatch)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1)
     await runner.setup()
     tcp = web.TCPSite(runner, "127.0.0.1", 0)
     await tcp.start()
@@ -95,6 +100,20 @@ async def serve(routes: dict[str, Handler | str | bytes], *, robots: str | None 
     site = Site(base=f"http://127.0.0.1:{port}", runner=runner)
     site_box.append(site)
     return site
+
+
+def static_text(body: str, content_type: str = "text/plain") -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=body, content_type=content_type)
+
+    return handler
+
+
+def static_bytes(body: bytes, content_type: str = "text/plain") -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, content_type=content_type)
+
+    return handler
 
 
 def page(title: str, *links: str, body: str = "") -> str:
@@ -119,3 +138,16 @@ def slow(seconds: float, answer: str = "slow") -> Handler:
         return web.Response(text=answer, content_type="text/html")
 
     return handler
+
+
+async def run_crawl(pool: asyncpg.Pool, settings: Settings, seeds: list[str], **options) -> object:
+    """Create a crawl of `seeds` and run one worker until it is drained; its progress."""
+    crawl_id = await jobs.create_crawl(pool, settings, seeds, **options)
+    backend = search.open_search(settings, pool)
+    store = storage.open_storage(settings)
+    try:
+        crawler = worker.Worker(settings, pool, store, backend, worker_id="e2e")
+        await asyncio.wait_for(crawler.run(asyncio.Event(), until_drained=crawl_id), 60)
+    finally:
+        await store.close()
+    return await jobs.crawl_progress(pool, crawl_id)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import crawl_sites as sites
 import pytest
 
 from archivestream.core.settings import Settings
-from archivestream.crawler import jobs, search, storage, worker
+from archivestream.crawler import search
 
 
 @pytest.fixture
@@ -31,22 +29,10 @@ async def site():
     await served.close()
 
 
-async def crawl(pool: asyncpg.Pool, settings: Settings, seeds: list[str], **options) -> object:
-    crawl_id = await jobs.create_crawl(pool, settings, seeds, **options)
-    backend = search.open_search(settings, pool)
-    store = storage.open_storage(settings)
-    try:
-        crawler = worker.Worker(settings, pool, store, backend, worker_id="e2e")
-        await asyncio.wait_for(crawler.run(asyncio.Event(), until_drained=crawl_id), 60)
-    finally:
-        await store.close()
-    return await jobs.crawl_progress(pool, crawl_id)
-
-
 async def test_site_is_crawled_whole_and_indexed(
     pool: asyncpg.Pool, settings: Settings, site: sites.Site
 ) -> None:
-    progress = await crawl(pool, settings, [site.url("/")])
+    progress = await sites.run_crawl(pool, settings, [site.url("/")])
 
     assert progress.failed == 0, progress.failures
     assert progress.unfinished == 0
@@ -74,8 +60,8 @@ async def test_site_is_crawled_whole_and_indexed(
 async def test_second_crawl_fetches_again_and_stores_revisits(
     pool: asyncpg.Pool, settings: Settings, site: sites.Site
 ) -> None:
-    first = await crawl(pool, settings, [site.url("/")])
-    second = await crawl(pool, settings, [site.url("/")])
+    first = await sites.run_crawl(pool, settings, [site.url("/")])
+    second = await sites.run_crawl(pool, settings, [site.url("/")])
 
     assert second.done == first.done
     assert site.count("/a") == 2
