@@ -16,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "charts" / "archivestream-operator"
-RELEASE = "archivestream"
+RELEASE = "archivestream-operator"
 NAMESPACE = "archivestream-system"
 
 
