@@ -1,5 +1,5 @@
-"""The chart's PromQL, run by promtool: the production checklist's alerts and the
-prometheus-adapter query behind the crawler autoscaling.
+"""The chart's PromQL, run by promtool: the production checklist's alerts, the
+prometheus-adapter query behind the crawler autoscaling, and the dashboard's queries.
 
 The PrometheusRule is rendered from the chart (so the values' thresholds are what is
 tested), its `spec` written as a Prometheus rule file, and `promtool test rules` plays
@@ -9,6 +9,7 @@ and stays quiet below it or on series it must not read.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from chart_render import render
+from chart_render import CHART, render
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(
@@ -364,3 +365,23 @@ def test_adapter_query_takes_the_max_by_region(tmp_path: Path) -> None:
             }
         ],
     )
+
+
+def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
+    # Grafana's variables replaced by what Grafana sends, each query checked as a rule.
+    dashboard = json.loads((CHART / "dashboards" / "archivestream.json").read_text())
+    queries = [
+        target["expr"]
+        .replace("$__rate_interval", "5m")
+        .replace("$namespace", ".*")
+        .replace("$region", ".*")
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    ]
+    assert queries
+    rules = [{"record": f"archivestream:dashboard_{i}", "expr": q} for i, q in enumerate(queries)]
+    (tmp_path / "dashboard.yaml").write_text(
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]})
+    )
+    result = promtool(tmp_path, "check", "rules", "dashboard.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
