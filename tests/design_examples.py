@@ -60,3 +60,25 @@ def changed(manifest: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     else:
         node[last] = value
     return result
+
+
+def with_uid(manifest: dict[str, Any], uid: str) -> dict[str, Any]:
+    """`manifest` as read back from an API server, which gave it a uid."""
+    return changed(manifest, "metadata.uid", uid)
+
+
+FIXED_REGION: dict[str, Any] = changed(REGION, "spec.workers.replicas", 4)
+
+
+def archive(manifest: dict[str, Any] = CLUSTER) -> Any:
+    """The ArchiveCluster model of `manifest`, with a uid."""
+    from archivestream.operator.models import ArchiveCluster
+
+    return ArchiveCluster.from_body(with_uid(manifest, "uid-cluster"))
+
+
+def region(manifest: dict[str, Any] = REGION) -> Any:
+    """The CrawlRegion model of `manifest`, with a uid."""
+    from archivestream.operator.models import CrawlRegion
+
+    return CrawlRegion.from_body(with_uid(manifest, "uid-region"))
