@@ -306,6 +306,9 @@ class OpenSearchSearch:
                 "post_tags": [_STOP],
                 "fields": {"body": {"fragment_size": 160, "number_of_fragments": 2}},
             },
+            # Newest capture per URL; the total counts URLs, like the database backend.
+            "collapse": {"field": "url"},
+            "aggs": {"urls": {"cardinality": {"field": "url"}}},
             "sort": ["_score", {"captured_at": "desc"}],
             "from": offset,
             "size": limit,
@@ -332,9 +335,11 @@ class OpenSearchSearch:
                     snippet=safe_snippet(" ... ".join(fragments)),
                 )
             )
-        total = answer["hits"]["total"]
-        total = total["value"] if isinstance(total, dict) else int(total)
-        return SearchPage(total=total, hits=hits)
+        total = answer.get("aggregations", {}).get("urls", {}).get("value")
+        if total is None:
+            total = answer["hits"]["total"]
+            total = total["value"] if isinstance(total, dict) else int(total)
+        return SearchPage(total=int(total), hits=hits)
 
     async def close(self) -> None:
         await self.client.close()

@@ -110,3 +110,18 @@ async def test_open_search_picks_opensearch_with_its_url(osmem_url, tmp_path):
         assert isinstance(backend, search.OpenSearchSearch)
     finally:
         await backend.close()
+
+
+async def test_captures_of_one_url_collapse_to_the_newest(backend):
+    await backend.index_after_commit(
+        [
+            doc("http://d/1", "Dune", "sand old", minutes=0),
+            doc("http://d/1", "Dune", "sand new", minutes=9),
+            doc("http://d/2", "Desert", "sand other"),
+        ]
+    )
+    page = await backend.query("sand")
+    assert page.total == 2
+    newest = next(h for h in page.hits if h.url == "http://d/1")
+    assert newest.captured_at == T0 + timedelta(minutes=9)
+    assert "new" in newest.snippet
