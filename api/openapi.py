@@ -58,13 +58,14 @@ def _query(name: str, schema: dict[str, Any], description: str, *, required: boo
     }
 
 
-def _path(name: str, description: str) -> dict[str, Any]:
+def _path(name: str, description: str, example: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "schema": {"type": "string", "minLength": 1},
         "description": description,
+        "example": example,
     }
 
 
@@ -174,8 +175,12 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "Replay the capture nearest to the timestamp, with Memento headers.",
                 "parameters": [
-                    _path("timestamp", "YYYYMMDDhhmmss (partial allowed), `id_` for raw."),
-                    _path("url", "The archived URL."),
+                    _path(
+                        "timestamp",
+                        "YYYYMMDDhhmmss (partial allowed), `id_` for raw.",
+                        "20240101000000",
+                    ),
+                    _path("url", "The archived URL.", "http://example.com/"),
                 ],
                 "responses": {
                     "200": {"description": "The archived response."},
@@ -189,7 +194,7 @@ def document() -> dict[str, Any]:
         "/timemap/link/{url}": {
             "get": {
                 "summary": "Memento TimeMap (RFC 7089).",
-                "parameters": [_path("url", "The archived URL.")],
+                "parameters": [_path("url", "The archived URL.", "http://example.com/")],
                 "responses": {
                     "200": _text("application/link-format", "The TimeMap."),
                     "400": _BAD,
