@@ -361,9 +361,14 @@ def _columns(batch: Sequence[Outcome], *names: str) -> list[list[object]]:
     for name in names:
         values = [getattr(outcome, name) for outcome in batch]
         if name == "error":
-            values = [None if v is None else str(v)[:MAX_ERROR_CHARS] for v in values]
+            values = [None if v is None else one_line(str(v)) for v in values]
         columns.append(values)
     return columns
+
+
+def one_line(reason: str) -> str:
+    """An error reason as one line of at most MAX_ERROR_CHARS characters."""
+    return " ".join(reason.split())[:MAX_ERROR_CHARS]
 
 
 async def complete(conn: asyncpg.Connection, keys: Iterable[Key]) -> int:

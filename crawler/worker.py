@@ -47,7 +47,9 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_BACKOFF_SECONDS = 3600.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
-MAX_HTML_BYTES = 20 * 1024 * 1024
+# Links are looked for in the first 8 MiB of decoded HTML: enough for any real page, and
+# the cap that keeps a gzip bomb from filling memory.
+MAX_HTML_BYTES = 8 * 1024 * 1024
 IDLE_SLEEP_SECONDS = 0.25
 
 
