@@ -431,3 +431,38 @@ def test_no_machine_paths_in_the_chart() -> None:
         if path.is_file():
             text = path.read_text()
             assert not re.search(r"(/work/|/tmp/|/root/)", text), path
+
+
+def test_rbac_covers_every_child_the_operator_builds() -> None:
+    # The operator's own builders, fed the examples, name every kind it writes; each must
+    # be writable (create, patch, delete) under the chart's ClusterRole.
+    from archivestream.operator import builders, models
+
+    (role,) = find(render(), "ClusterRole")
+    granted = rules_of(role)
+    written: set[tuple[str, str]] = {("", "secrets")}  # certificates, generated passwords
+    for folder in ("minimal", "multi-region", "external-services"):
+        docs = [
+            doc
+            for path in sorted((ROOT / "examples" / folder).glob("*.yaml"))
+            for doc in yaml.safe_load_all(path.read_text())
+            if doc and doc.get("apiVersion") == models.API_VERSION
+        ]
+        for index, doc in enumerate(docs):
+            # As read back from the API server: owner references need a uid.
+            doc["metadata"].update(namespace="archive", uid=f"uid-{folder}-{index}")
+        (cluster_body,) = [d for d in docs if d["kind"] == "ArchiveCluster"]
+        cluster = models.ArchiveCluster.from_body(cluster_body)
+        children = builders.cluster_children(cluster, secrets={})
+        for body in (d for d in docs if d["kind"] == "CrawlRegion"):
+            region = models.CrawlRegion.from_body(body)
+            for keda in (True, False):
+                children += builders.region_children(
+                    region, cluster, secrets={}, keda_available=keda
+                )
+        for child in children:
+            group = child["apiVersion"].rpartition("/")[0]
+            written.add((group, child["kind"].lower() + "s"))
+    assert ("keda.sh", "scaledobjects") in written
+    for kind in sorted(written):
+        assert {"create", "patch", "delete"} <= granted.get(kind, set()), kind
