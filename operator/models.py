@@ -168,7 +168,12 @@ class DatabaseSpec(Model):
             cel(
                 "has(self.managed) != has(self.external)",
                 "set exactly one of database.managed and database.external",
-            )
+            ),
+            cel(
+                "has(self.managed) == has(oldSelf.managed)",
+                "a database cannot switch between managed and external: its data would be "
+                "left behind; create another ArchiveCluster",
+            ),
         )
     )
 
@@ -208,8 +213,25 @@ class SearchCredentialsRef(Model):
 class ExternalSearch(Model):
     """An OpenSearch run elsewhere."""
 
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            cel(
+                "!has(self.credentialsSecretRef) || self.url.startsWith('https://')",
+                "search.external.url must be https:// when credentials are sent to it",
+            )
+        )
+    )
+
     url: Url = Field(description="https:// URL of the OpenSearch cluster.")
     credentials_secret_ref: SearchCredentialsRef | None = None
+
+    @model_validator(mode="after")
+    def _credentials_over_tls(self) -> Self:
+        if self.credentials_secret_ref is not None and not self.url.startswith("https://"):
+            raise ValueError(
+                "search.external.url must be https:// when credentials are sent to it"
+            )
+        return self
 
 
 class SearchSpec(Model):
@@ -436,9 +458,8 @@ class CrawlRegionStatus(Model):
         default=None, ge=0, description="Frontier depth as the autoscaler last read it."
     )
     workers: WorkersStatus | None = None
-    autoscaler: str | None = Field(
-        default=None,
-        description="Kind of the autoscaler in use; unset when workers.replicas is fixed.",
+    autoscaler: Literal["keda", "hpa", "none"] | None = Field(
+        default=None, description="The autoscaler in use; none when workers.replicas is fixed."
     )
 
 

@@ -66,6 +66,12 @@ BAD = [
     (CLUSTER, "spec.database.managed.replicaCount", 3, "'replicaCount' was unexpected"),
     (REGION, "spec.storage.s3.bucket", "Not_A_Bucket", "does not match"),
     (REGION, "metadata.name", "Us East", "is not a DNS subdomain"),
+    (
+        EXTERNAL_CLUSTER,
+        "spec.search.external.url",
+        "http://search.example.org",
+        "search.external.url must be https:// when credentials are sent to it",
+    ),
 ]
 
 
@@ -96,3 +102,19 @@ def test_an_unknown_kind_is_refused() -> None:
     assert judge({**REGION, "kind": "CrawlZone"}) == [
         "no CRD in crds/ serves archivestream.io/v1alpha1 CrawlZone"
     ]
+
+
+def test_a_database_cannot_switch_between_managed_and_external_on_update() -> None:
+    errors = judge(EXTERNAL_CLUSTER, old=CLUSTER)
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "spec.database: a database cannot switch between managed and external"
+    )
+    assert judge(changed(CLUSTER, "spec.database.managed.replicas", 5), old=CLUSTER) == []
+
+
+def test_plain_http_search_without_credentials_is_accepted() -> None:
+    anonymous = changed(
+        EXTERNAL_CLUSTER, "spec.search.external", {"url": "http://search.internal:9200"}
+    )
+    assert judge(anonymous) == []

@@ -94,6 +94,10 @@ def test_paused_annotation() -> None:
         (changed(CLUSTER, "spec.version", ...), "ArchiveCluster spec.version: Field required"),
         (changed(REGION, "spec.region", "US"), "CrawlRegion spec.region: String should match"),
         (
+            changed(EXTERNAL_CLUSTER, "spec.search.external.url", "http://search.example.org"),
+            "ArchiveCluster spec.search.external: search.external.url must be https://",
+        ),
+        (
             changed(CLUSTER, "spec.deletionPolicy", "Orphan"),
             "ArchiveCluster spec.deletionPolicy: Input should be 'Retain' or 'Delete'",
         ),
