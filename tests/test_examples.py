@@ -292,3 +292,51 @@ def test_flux_kustomization_carries_the_operators_health_exprs() -> None:
     for expr in exprs:
         assert expr["apiVersion"] == GROUP
         assert {"current", "failed"} <= set(expr)
+
+
+# --- the chart and the examples together --------------------------------------------------
+
+# Kinds whose CRDs come from other projects, installed apart: the Prometheus Operator,
+# Argo CD, Flux.
+EXTERNAL_KINDS = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("argoproj.io/v1alpha1", "Application"),
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"),
+    ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
+}
+
+
+def test_chart_and_examples_form_one_valid_set() -> None:
+    from chart_render import crds, render
+
+    everything = {
+        "metrics": {"serviceMonitor": {"enabled": True}, "podMonitor": {"enabled": True}},
+        "prometheusRule": {"enabled": True},
+        "grafanaDashboard": {"enabled": True},
+    }
+    definitions = crds()
+    manifests = definitions + render(everything)
+    for folder in FOLDERS:
+        manifests += objects(folder)
+
+    served = {
+        (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"]): crd
+        for crd in definitions
+        for version in crd["spec"]["versions"]
+        if version["served"]
+    }
+    identities = set()
+    for manifest in manifests:
+        key = (manifest["apiVersion"], manifest["kind"])
+        if not is_builtin(manifest):
+            assert key in served or key in EXTERNAL_KINDS, f"no CRD serves {key}"
+        if key in served:
+            namespaced = served[key]["spec"]["scope"] == "Namespaced"
+            assert ("namespace" in manifest["metadata"]) == namespaced, key
+        identity = (key[1], manifest["metadata"].get("namespace"), manifest["metadata"]["name"])
+        assert identity not in identities, f"{identity} is defined twice"
+        identities.add(identity)
+        assert judged(manifest) == [], identity
