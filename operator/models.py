@@ -76,6 +76,22 @@ def defaulted(factory: Any, **field: Any) -> Any:
     return Field(default_factory=factory, json_schema_extra={"default": {}}, **field)
 
 
+def volume_rules(what: str) -> dict[str, Any]:
+    """Transition rules of a StatefulSet's volumes, whose templates Kubernetes never updates."""
+    storage_class = "(has({0}.storageClassName) ? {0}.storageClassName : '')"
+    return validations(
+        cel(
+            "self.storage == oldSelf.storage",
+            f"{what}.storage cannot change once created (a StatefulSet's volume templates are "
+            "immutable); resize the PersistentVolumeClaims themselves",
+        ),
+        cel(
+            f"{storage_class.format('self')} == {storage_class.format('oldSelf')}",
+            f"{what}.storageClassName cannot change once created",
+        ),
+    )
+
+
 class Model(BaseModel):
     """camelCase in YAML, snake_case in Python; fields unknown to this version ignored."""
 
@@ -141,8 +157,21 @@ class ImageSpec(Model):
 class ManagedDatabase(Model):
     """A CockroachDB cluster in secure mode run by the operator."""
 
+    model_config = ConfigDict(json_schema_extra=volume_rules("database.managed"))
+
     replicas: int = Field(
-        default=3, ge=3, le=15, description="CockroachDB nodes; 3 or more for quorum."
+        default=3,
+        ge=3,
+        le=15,
+        description="CockroachDB nodes; 3 or more for quorum. Only ever raised: removing a "
+        "node needs `cockroach node decommission` first.",
+        json_schema_extra=validations(
+            cel(
+                "self >= oldSelf",
+                "database.managed.replicas cannot be lowered by the operator: decommission "
+                "the nodes with `cockroach node decommission` first",
+            )
+        ),
     )
     storage: Storage = Field(default="100Gi", description="Volume size of each node.")
     storage_class_name: Name | None = Field(
@@ -192,6 +221,8 @@ class DatabaseSpec(Model):
 
 class ManagedSearch(Model):
     """An OpenSearch cluster run by the operator, with a generated admin password."""
+
+    model_config = ConfigDict(json_schema_extra=volume_rules("search.managed"))
 
     replicas: int = Field(default=3, ge=1, le=15, description="OpenSearch nodes.")
     storage: Storage = Field(default="100Gi", description="Volume size of each node.")

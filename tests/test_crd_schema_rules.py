@@ -118,3 +118,31 @@ def test_plain_http_search_without_credentials_is_accepted() -> None:
         EXTERNAL_CLUSTER, "spec.search.external", {"url": "http://search.internal:9200"}
     )
     assert judge(anonymous) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("spec.database.managed.storage", "200Gi", "database.managed.storage cannot change"),
+        ("spec.search.managed.storage", "1Ti", "search.managed.storage cannot change"),
+        (
+            "spec.database.managed.storageClassName",
+            "fast",
+            "database.managed.storageClassName cannot change",
+        ),
+        ("spec.database.managed.replicas", 3, "cannot be lowered by the operator"),
+    ],
+)
+def test_what_a_statefulset_cannot_follow_is_refused_on_update(
+    path: str, value: Any, reason: str
+) -> None:
+    five_nodes = changed(CLUSTER, "spec.database.managed.replicas", 5)
+    updated = changed(five_nodes, path, value)
+    assert judge(updated) == [], "a new object may say anything valid"
+    errors = judge(updated, old=five_nodes)
+    assert len(errors) == 1 and reason in errors[0], errors
+
+
+def test_more_database_nodes_are_accepted_on_update() -> None:
+    more = changed(CLUSTER, "spec.database.managed.replicas", 5)
+    assert judge(more, old=CLUSTER) == []
