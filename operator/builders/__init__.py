@@ -27,6 +27,10 @@ migrations Job of the current spec is `migrations.job_name(cluster)`; the HPA wh
 gives a region's desired and current workers and frontier depth is
 `crawler.name(region, cluster)` for both HPA and KEDA modes (`autoscaling.read_status`).
 A region's pod selector for `status.workers.selector` is `region_selector(region, cluster)`.
+
+Writing: a child annotated `archivestream.io/create-only: "true"` (the Jobs) is created when
+absent and never patched; `immutable_fields(manifest)` names the paths the API server
+refuses to change after creation (a StatefulSet's volume templates, selectors).
 """
 
 from __future__ import annotations
@@ -50,11 +54,14 @@ from archivestream.operator.builders import (
 )
 from archivestream.operator.models import API_VERSION, ArchiveCluster, CrawlRegion
 
+immutable_fields = ownership.immutable_fields
+
 __all__ = [
     "SecretNeed",
     "cluster_children",
     "generated_secret_names",
     "generated_secrets",
+    "immutable_fields",
     "region_children",
     "region_selector",
     "required_secrets",
@@ -178,7 +185,7 @@ def cluster_children(
     if cluster.spec.search.managed is not None:
         children += opensearch.children(cluster, secrets)
     if database_ready:
-        children.append(migrations.job(cluster, secrets))
+        children.append(migrations.job(cluster))
     if database_ready and schema_ready:
         children += api.children(cluster, secrets)
     return [_owned(child, cluster) for child in children]

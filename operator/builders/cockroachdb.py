@@ -16,6 +16,7 @@ from archivestream.operator.builders import (
     certificates,
     labels,
     naming,
+    ownership,
     placement,
     rollout,
     volumes,
@@ -274,6 +275,8 @@ def init_job(cluster: ArchiveCluster) -> dict[str, Any]:
     """`cockroach init` once the nodes are up, then the app's database and user.
 
     Safe to run again: an initialised cluster is recognised and the SQL is idempotent.
+    Created once and left alone: a Job's pod template cannot be patched, and a cluster
+    once initialised needs it no more.
     """
     managed = _managed(cluster)
     first = f"{_pod_host(cluster, 0)}:{GRPC_PORT}"
@@ -290,41 +293,43 @@ def init_job(cluster: ArchiveCluster) -> dict[str, Any]:
             f'{sql} -e "{SQL_SETUP}"',
         ]
     )
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": _metadata(cluster, naming.cockroachdb_init(cluster.name), "database-init"),
-        "spec": {
-            "backoffLimit": 30,
-            "template": {
-                "metadata": {"labels": _labels(cluster, "database-init")},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": False,
-                    "securityContext": _pod_security(),
-                    "initContainers": [_copy_certs_container(managed)],
-                    "containers": [
-                        {
-                            "name": "init",
-                            "image": managed.image,
-                            "command": ["/bin/bash", "-ec"],
-                            "args": [script],
-                            "volumeMounts": [{"name": "certs", "mountPath": CERTS_DIR}],
-                            "securityContext": _container_security(),
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "64Mi"},
-                                "limits": {"memory": "256Mi"},
-                            },
-                        }
-                    ],
-                    "volumes": [
-                        _certs_volume(cluster, node=False),
-                        {"name": "certs", "emptyDir": {}},
-                    ],
+    return ownership.create_only(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": _metadata(cluster, naming.cockroachdb_init(cluster.name), "database-init"),
+            "spec": {
+                "backoffLimit": 30,
+                "template": {
+                    "metadata": {"labels": _labels(cluster, "database-init")},
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "automountServiceAccountToken": False,
+                        "securityContext": _pod_security(),
+                        "initContainers": [_copy_certs_container(managed)],
+                        "containers": [
+                            {
+                                "name": "init",
+                                "image": managed.image,
+                                "command": ["/bin/bash", "-ec"],
+                                "args": [script],
+                                "volumeMounts": [{"name": "certs", "mountPath": CERTS_DIR}],
+                                "securityContext": _container_security(),
+                                "resources": {
+                                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                                    "limits": {"memory": "256Mi"},
+                                },
+                            }
+                        ],
+                        "volumes": [
+                            _certs_volume(cluster, node=False),
+                            {"name": "certs", "emptyDir": {}},
+                        ],
+                    },
                 },
             },
-        },
-    }
+        }
+    )
 
 
 def children(cluster: ArchiveCluster, secrets: rollout.SecretData) -> list[dict[str, Any]]:

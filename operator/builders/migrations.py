@@ -1,18 +1,22 @@
 """The migrations Job: `archivestream migrate` against the cluster's database.
 
-Its name carries a digest of the image and of how the database is reached, so a new
-version (or a move to another database) is a new Job that runs again, while an unchanged
-spec finds the finished Job and leaves it be. What needs the schema (the API, the crawler
-workers) waits for it to complete: `cluster_children(schema_ready=...)` leaves them out
-until then. Migrations are safe to run twice and from two processes at once, so a retry
-after a failure is harmless.
+Its name carries a digest of its whole pod template (image, how the database is reached),
+so a new version or a move to another database is a new Job that runs again, while an
+unchanged spec finds the finished Job and leaves it be. A Job's template cannot be
+patched anyway, so the Job is marked create-only. The content of the database's Secret
+is not in the name: pointing an external URL Secret at a new database does not by itself
+run the migrations there (bump the version, or delete the Job).
+
+What needs the schema (the API, the crawler workers) waits for the Job to complete:
+`cluster_children(schema_ready=...)` leaves them out until then. Migrations are safe to
+run twice and from two processes at once, so a retry after a failure is harmless.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from archivestream.operator.builders import labels, naming, rollout, workload
+from archivestream.operator.builders import labels, naming, ownership, rollout, workload
 from archivestream.operator.models import ArchiveCluster
 
 COMPONENT = "migrations"
@@ -23,13 +27,8 @@ DEFAULT_RESOURCES = {
 
 
 def job_digest(cluster: ArchiveCluster) -> str:
-    """What makes a new migrations Job: the image and the database it migrates."""
-    return rollout.digest(
-        {
-            "image": workload.image(cluster),
-            "database": cluster.spec.database.to_body(),
-        }
-    )
+    """What makes a new migrations Job: everything its pod would run with."""
+    return rollout.digest(_template(cluster))
 
 
 def job_name(cluster: ArchiveCluster) -> str:
@@ -37,9 +36,12 @@ def job_name(cluster: ArchiveCluster) -> str:
     return naming.migrations(cluster.name, job_digest(cluster))
 
 
-def job(cluster: ArchiveCluster, secrets: rollout.SecretData) -> dict[str, Any]:
+def _labels(cluster: ArchiveCluster) -> dict[str, str]:
+    return labels.labels(cluster.name, COMPONENT, version=cluster.spec.version)
+
+
+def _template(cluster: ArchiveCluster) -> dict[str, Any]:
     volume_list, mounts = workload.volumes(cluster)
-    meta_labels = labels.labels(cluster.name, COMPONENT, version=cluster.spec.version)
     container = workload.container(
         cluster,
         name="migrate",
@@ -49,32 +51,32 @@ def job(cluster: ArchiveCluster, secrets: rollout.SecretData) -> dict[str, Any]:
         mounts=mounts,
     )
     return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": job_name(cluster),
-            "namespace": cluster.namespace,
-            "labels": meta_labels,
-        },
+        "metadata": {"labels": _labels(cluster)},
         "spec": {
-            # The database may still be starting: retry for a while before giving up.
-            "backoffLimit": 10,
-            "template": {
-                "metadata": {
-                    "labels": meta_labels,
-                    "annotations": {
-                        rollout.CONFIG_HASH: rollout.config_hash(
-                            secrets, workload.secrets_used(cluster)[:1]
-                        )
-                    },
-                },
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": False,
-                    "securityContext": workload.pod_security(),
-                    "containers": [container],
-                    "volumes": volume_list,
-                },
-            },
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": workload.pod_security(),
+            "containers": [container],
+            "volumes": volume_list,
         },
     }
+
+
+def job(cluster: ArchiveCluster) -> dict[str, Any]:
+    """The Job; created once and left alone (a Job's pod template cannot be patched)."""
+    return ownership.create_only(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": job_name(cluster),
+                "namespace": cluster.namespace,
+                "labels": _labels(cluster),
+            },
+            "spec": {
+                # The database may still be starting: retry for a while before giving up.
+                "backoffLimit": 10,
+                "template": _template(cluster),
+            },
+        }
+    )

@@ -90,7 +90,8 @@ def search_env(cluster: ArchiveCluster) -> list[dict[str, Any]]:
                 "value": _with_credentials(f"http://{host}:{OPENSEARCH_PORT}"),
             },
         ]
-    assert external is not None  # the model guarantees exactly one of managed and external
+    if external is None:
+        raise ValueError(f"ArchiveCluster {cluster.name} names no search engine")
     ref = external.credentials_secret_ref
     if ref is None:
         return [{"name": "OPENSEARCH_URL", "value": external.url}]
@@ -150,14 +151,18 @@ def crawl_env(cluster: ArchiveCluster) -> list[dict[str, Any]]:
     ]
 
 
+def database_secret(cluster: ArchiveCluster) -> str:
+    """The Secret a pod reaches the database with: the URL's, or the client certificate's."""
+    external = cluster.spec.database.external
+    if external is not None:
+        return external.url_secret_ref.name
+    return naming.cockroachdb_client_certs(cluster.name, certificates.APP_USER)
+
+
 def secrets_used(cluster: ArchiveCluster, s3: S3Storage | None = None) -> list[str]:
     """Names of the Secrets an archivestream pod reads; their data goes into its config hash."""
-    names = []
-    database, search = cluster.spec.database, cluster.spec.search
-    if database.external is not None:
-        names.append(database.external.url_secret_ref.name)
-    else:
-        names.append(naming.cockroachdb_client_certs(cluster.name, certificates.APP_USER))
+    names = [database_secret(cluster)]
+    search = cluster.spec.search
     if search.managed is not None:
         names.append(naming.opensearch_admin(cluster.name))
     elif search.external is not None and search.external.credentials_secret_ref is not None:
