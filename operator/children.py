@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from archivestream.operator import apiserver
+from archivestream.operator import apiserver, cache
 
 log = structlog.get_logger("archivestream.operator")
 
@@ -78,27 +78,16 @@ def without(manifest: dict[str, Any], paths: Iterable[tuple[str, ...]]) -> dict[
     return result
 
 
-def owned_by(manifest: dict[str, Any], owner: dict[str, Any]) -> dict[str, Any]:
-    """The manifest in the owner's namespace with the owner as its controller.
+def in_namespace(manifest: dict[str, Any], owner: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the manifest placed in its owner's namespace unless it names one.
 
-    The owner's labels are deliberately not copied (kopf.adopt would): a label meant for the
-    custom resource (an Argo CD tracking label, say) must not mark its children too.
+    Owner references come with the manifest (the builders set them, and leave them off a
+    generated Secret that must outlive its cluster); the owner's labels are never copied
+    (kopf.adopt would), so a label meant for the custom resource, an Argo CD tracking label
+    say, does not mark its children too.
     """
     result = copy.deepcopy(manifest)
-    metadata = result.setdefault("metadata", {})
-    metadata.setdefault("namespace", owner["metadata"]["namespace"])
-    reference = {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-    others = [
-        ref for ref in metadata.get("ownerReferences", []) if ref.get("uid") != reference["uid"]
-    ]
-    metadata["ownerReferences"] = [*others, reference]
+    result.setdefault("metadata", {}).setdefault("namespace", owner["metadata"]["namespace"])
     return result
 
 
@@ -107,29 +96,43 @@ async def ensure(
     desired: dict[str, Any],
     owner: dict[str, Any],
     *,
+    known: cache.Cache | None = None,
     create_only_fields: Iterable[tuple[str, ...]] = (),
 ) -> Outcome:
     """Make the live child carry the desired manifest; write only what differs.
 
-    `create_only_fields` are set when the child is created and never patched afterwards
-    (the replicas of an autoscaled Deployment). A child annotated
-    `archivestream.io/create-only: "true"` (generated certificates, passwords) is created
-    when absent and never patched, so a secret once generated is kept.
+    The live child is taken from `known` (the watch cache) when it is there, else read from
+    the API. `create_only_fields` are set when the child is created and never patched
+    afterwards (the replicas of an autoscaled Deployment). A child annotated
+    `archivestream.io/create-only: "true"` is created when absent and never patched.
     """
-    manifest = owned_by(desired, owner)
+    manifest = in_namespace(desired, owner)
     resource = apiserver.resource_of(manifest)
     namespace = manifest["metadata"]["namespace"]
     name = manifest["metadata"]["name"]
     kind = manifest["kind"]
 
-    live = await api.get(resource, namespace, name)
+    live = known.get(resource, namespace, name) if known is not None else None
+    if live is None:
+        live = await api.get(resource, namespace, name)
     if live is not None and live["metadata"].get("deletionTimestamp"):
         # Its finalizers run; it is created afresh on the reconcile its deletion triggers.
         return Outcome(kind, name, "deleting", live)
+
     if live is None:
-        created = await api.create(manifest)
-        log.info("child created", kind=kind, name=name, namespace=namespace)
-        return Outcome(kind, name, "created", created)
+        try:
+            created = await api.create(manifest)
+        except apiserver.ApiError as error:
+            if error.status != 409:
+                raise
+            # Created meanwhile (the cache was behind): fall through to the comparison.
+            live = await api.get(resource, namespace, name)
+            if live is None:
+                raise
+        else:
+            remember(known, resource, created)
+            log.info("child created", kind=kind, name=name, namespace=namespace)
+            return Outcome(kind, name, "created", created)
 
     if manifest["metadata"].get("annotations", {}).get(CREATE_ONLY) == "true":
         return Outcome(kind, name, "unchanged", live)
@@ -141,6 +144,13 @@ async def ensure(
     patched = await api.patch(resource, namespace, name, patch)
     if patched is None:  # deleted between our read and our write: create it afresh
         created = await api.create(manifest)
+        remember(known, resource, created)
         return Outcome(kind, name, "created", created)
+    remember(known, resource, patched)
     log.info("child corrected", kind=kind, name=name, namespace=namespace, fields=sorted(patch))
     return Outcome(kind, name, "patched", patched, patch)
+
+
+def remember(known: cache.Cache | None, resource: str, obj: dict[str, Any]) -> None:
+    if known is not None:
+        known.seen(resource, None, obj)

@@ -12,16 +12,20 @@ manager: writing children's status the way kube-controller-manager would.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
 import copy
 import datetime
 import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import aiohttp
 import attrs
 import kmock
+import kopf
 from kmock._internal import dicts
 
 VERBS = {"list", "watch", "get", "create", "patch", "delete"}
@@ -87,6 +91,8 @@ class ApiServer(kmock.KubernetesEmulator):
 
     def _fill_created(self, request: kmock.Request) -> None:
         metadata = request.data.setdefault("metadata", {})
+        if not metadata.get("name") and metadata.get("generateName"):
+            metadata["name"] = metadata["generateName"] + uuid.uuid4().hex[:5]
         if request.namespace:
             metadata["namespace"] = request.namespace
         metadata["uid"] = str(uuid.uuid4())
@@ -134,7 +140,7 @@ class ApiServer(kmock.KubernetesEmulator):
         """The create, patch and delete requests served, from the `since`-th request on."""
         return [
             request
-            for request in list(self.requests)[since:]
+            for request in list(self._requests)[since:]
             if request.method in (kmock.method.POST, kmock.method.PATCH, kmock.method.DELETE)
         ]
 
@@ -243,3 +249,234 @@ def resource_of(manifest: dict[str, Any]) -> str:
     path = PLURALS[manifest["kind"]]
     plural = path.split("/")[-1]
     return f"{manifest['apiVersion']}/{plural}"
+
+
+# --- the operator under test -------------------------------------------------------------
+
+
+class Operator:
+    """The operator running in-process against an emulator, and what tests do to it."""
+
+    def __init__(self, server: ApiServer, kubectl: Kubectl, reconciler: Any) -> None:
+        self.server = server
+        self.kubectl = kubectl
+        self.reconciler = reconciler
+
+    async def eventually(self, check: Any, what: str, within: float = 30.0) -> Any:
+        """Poll `check()` until it returns something truthy; fail naming `what` if it never does.
+
+        The bound only keeps a broken operator from hanging the suite; nothing is asserted
+        about how fast the operator is.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            value = check()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return value
+            if loop.time() > deadline:
+                raise AssertionError(f"never happened: {what}")
+            await asyncio.sleep(0.05)
+
+    async def quiet(self, seconds: float = 1.5) -> None:
+        """Let the operator run several resync periods with nothing changing."""
+        await asyncio.sleep(seconds)
+
+    def status(self, resource: str, namespace: str, name: str) -> dict[str, Any]:
+        return (self.server.live(resource, namespace, name) or {}).get("status") or {}
+
+    def condition(self, resource: str, namespace: str, name: str, kind: str) -> dict[str, Any]:
+        for condition in self.status(resource, namespace, name).get("conditions", []):
+            if condition["type"] == kind:
+                return condition
+        return {}
+
+    def children_of(self, namespace: str, uid: str) -> list[dict[str, Any]]:
+        """Live objects whose owner reference names this uid."""
+        result = []
+        for (_, ns, _), obj in list(self.server.objects.items()):
+            if ns != namespace or obj.deleted:
+                continue
+            refs = obj.raw.get("metadata", {}).get("ownerReferences", []) or []
+            if any(ref.get("uid") == uid for ref in refs):
+                result.append(obj.raw)
+        return result
+
+    async def play_controllers(self, namespace: str, uid: str) -> int:
+        """Write the status kube-controller-manager would write once every child is ready.
+
+        Returns how many statuses were written (0 when everything already looked ready).
+        """
+        written = 0
+        for child in self.children_of(namespace, uid):
+            status = ready_status(child)
+            if status is None:
+                continue
+            current = child.get("status") or {}
+            if all(current.get(key) == value for key, value in status.items()):
+                continue
+            await self.kubectl.patch(
+                resource_of(child),
+                namespace,
+                child["metadata"]["name"],
+                {"status": status},
+                sub="status",
+            )
+            written += 1
+        return written
+
+
+def ready_status(child: dict[str, Any]) -> dict[str, Any] | None:
+    """The status of a child whose pods all run, as its controller would report it."""
+    kind = child["kind"]
+    spec = child.get("spec") or {}
+    generation = child["metadata"].get("generation", 1)
+    if kind == "StatefulSet":
+        replicas = spec.get("replicas", 1)
+        return {
+            "observedGeneration": generation,
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": replicas,
+        }
+    if kind == "Deployment":
+        replicas = spec.get("replicas", 1)
+        return {
+            "observedGeneration": generation,
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": replicas,
+        }
+    if kind == "Job":
+        return {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
+    if kind == "HorizontalPodAutoscaler":
+        replicas = spec.get("minReplicas", 1)
+        return {
+            "observedGeneration": generation,
+            "currentReplicas": replicas,
+            "desiredReplicas": replicas,
+            "currentMetrics": [
+                {
+                    "type": "External",
+                    "external": {
+                        "metric": {"name": "archivestream_frontier_depth"},
+                        "current": {"averageValue": "1500"},
+                    },
+                }
+            ],
+        }
+    return None
+
+
+@contextlib.asynccontextmanager
+async def running_operator(with_keda: bool = False, **options: Any) -> AsyncIterator[Operator]:
+    """An emulator on 127.0.0.1 and the operator in-process against it, stopped afterwards."""
+    from archivestream.operator import handlers, main
+
+    timings = {
+        "resync_interval": 0.4,
+        "debounce": 0.05,
+        "retry_delay": 0.3,
+        "probe_timeout": 0.5,
+        **options,
+    }
+    async with ApiServer(with_keda=with_keda) as server, kmock.Server(server) as http:
+        url = str(http.url).rstrip("/")
+        registry, reconciler = handlers.build(
+            handlers.Options(**timings),
+            login=lambda **_: kopf.ConnectionInfo(server=url),
+        )
+        settings = kopf.OperatorSettings()
+        main.configure(settings)
+        settings.scanning.disabled = True
+        settings.posting.default_backoffs = [0.1]
+        settings.networking.error_backoffs = [0.1, 0.2]
+        settings.queueing.error_delays = [0.1, 0.2]
+        settings.watching.reconnect_backoff = 0.1
+        settings.queueing.exit_timeout = 0.1
+        settings.process.instant_exit_timeout = 0.1
+        ready = asyncio.Event()
+        task = asyncio.create_task(
+            kopf.operator(
+                registry=registry,
+                settings=settings,
+                clusterwide=True,
+                standalone=True,
+                ready_flag=ready,
+            )
+        )
+        kubectl = Kubectl(url)
+        try:
+            await asyncio.wait_for(ready.wait(), 30)
+            yield Operator(server, kubectl, reconciler)
+            # The operator never crashed: kopf still runs when the test is over.
+            assert not task.done(), f"the operator exited: {task.exception()!r}"
+        finally:
+            # Cancelling (not the stop flag) skips kopf's fixed 5 s wait for stray tasks.
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await kubectl.close()
+
+
+# --- manifests the tests apply ---------------------------------------------------------
+
+NS = "archive"
+CLUSTERS = "archivestream.io/v1alpha1/archiveclusters"
+REGIONS = "archivestream.io/v1alpha1/crawlregions"
+
+
+def cluster_manifest(name: str = "main", **spec: Any) -> dict[str, Any]:
+    """A small managed ArchiveCluster; keyword arguments replace top-level spec fields."""
+    return {
+        "apiVersion": "archivestream.io/v1alpha1",
+        "kind": "ArchiveCluster",
+        "metadata": {"name": name, "namespace": NS, "labels": {"team": "archive"}},
+        "spec": {
+            "version": "1.0.0",
+            "database": {"managed": {"replicas": 3, "storage": "10Gi"}},
+            "search": {"managed": {"replicas": 1, "storage": "10Gi"}},
+            "api": {"replicas": 2},
+            **spec,
+        },
+    }
+
+
+def region_manifest(region: str = "us-east-1", cluster: str = "main", **spec: Any) -> dict:
+    """A CrawlRegion of `cluster`, autoscaled unless `workers` says otherwise."""
+    return {
+        "apiVersion": "archivestream.io/v1alpha1",
+        "kind": "CrawlRegion",
+        "metadata": {"name": region, "namespace": NS, "labels": {"team": "archive"}},
+        "spec": {
+            "clusterRef": {"name": cluster},
+            "region": region,
+            "storage": {"s3": {"bucket": f"archivestream-warc-{region}"}},
+            "workers": {"min": 2, "max": 20, "targetFrontierDepthPerWorker": 10000},
+            **spec,
+        },
+    }
+
+
+def secret_manifest(name: str, **data: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": NS},
+        "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
+    }
+
+
+async def converge(op: Operator, kind_resource: str, name: str) -> dict[str, Any]:
+    """Play the controllers for a resource's children until it is Ready; its status then."""
+    uid = op.server.live(kind_resource, NS, name)["metadata"]["uid"]
+
+    async def ready() -> bool:
+        await op.play_controllers(NS, uid)
+        return op.condition(kind_resource, NS, name, "Ready").get("status") == "True"
+
+    await op.eventually(ready, f"{name} Ready")
+    return op.status(kind_resource, NS, name)
