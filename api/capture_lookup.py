@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import unquote
 
 import asyncpg
 
@@ -18,6 +19,7 @@ from archivestream.crawler import canonical
 
 MATCH_TYPES = ("exact", "prefix", "host", "domain")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_ENCODED_SCHEME = re.compile(r"^https?(%3a|:)%2f", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _COLUMNS = (
@@ -61,6 +63,9 @@ def normalise_url(url: str) -> str:
         raise BadLookup("url is empty: give the archived URL, like http://example.com/")
     if len(text) > canonical.MAX_URL_LENGTH:
         raise BadLookup(f"url is longer than {canonical.MAX_URL_LENGTH} characters ({len(text)})")
+    if _ENCODED_SCHEME.match(text):
+        # The whole URL percent-encoded into one path segment, as some clients send it.
+        text = unquote(text)
     if _CONTROL.search(text):
         raise BadLookup("url holds control characters; percent-encode them")
     match = _SCHEME.match(text)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -46,7 +47,14 @@ async def serve(
         await pool.close()
 
 
-async def _serve(settings, pool, store, backend, with_crawler, started) -> None:
+async def _serve(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    store: storage.Storage,
+    backend: search.SearchBackend,
+    with_crawler: bool,
+    started: asyncio.Event | None,
+) -> None:
     archive = context.ArchiveContext(settings=settings, pool=pool, storage=store, search=backend)
     runner = web.AppRunner(
         app_module.create_app(archive),

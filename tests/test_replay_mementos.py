@@ -139,3 +139,9 @@ async def test_bad_timestamps_and_urls_are_400_with_a_reason(api: TestClient, pa
     response = await api.get(path)
     assert response.status == 400
     assert (await response.json())["error"]
+
+
+async def test_a_percent_encoded_url_segment_is_understood(api: TestClient) -> None:
+    response = await api.get("/web/20240101000000id_/http%3A%2F%2Fexample.com%2Fpage")
+    assert response.status == 200
+    assert await response.read() == OLD.body
