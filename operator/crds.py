@@ -88,12 +88,17 @@ _ORDER = ["description", "type", "format", "enum", "default", "minimum", "maximu
 def _ordered(node: dict[str, Any]) -> dict[str, Any]:
     """Keys in a stable, readable order: description and type first, properties last."""
     first = {key: node[key] for key in _ORDER if key in node}
-    last = {key: node[key] for key in ("required", "properties", "items") if key in node}
+    last: dict[str, Any] = {k: node[k] for k in ("required", "properties", "items") if k in node}
     middle = {key: value for key, value in sorted(node.items()) if key not in first | last}
     return {**first, **middle, **last}
 
 
-def _root_schema(spec: type[BaseModel], status: type[BaseModel], kind: str) -> dict[str, Any]:
+def _root_schema(
+    spec: type[BaseModel],
+    status: type[BaseModel],
+    kind: str,
+    rules: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     status_schema = structural(status)
     conditions = status_schema["properties"]["conditions"]
     # Conditions are keyed by type, as Kubernetes' own metav1.Condition lists are.
@@ -107,7 +112,7 @@ def _root_schema(spec: type[BaseModel], status: type[BaseModel], kind: str) -> d
         "type": "object",
         "x-kubernetes-preserve-unknown-fields": True,
     }
-    return {
+    root: dict[str, Any] = {
         "description": f"{kind} of ArchiveStream.",
         "type": "object",
         "required": ["spec"],
@@ -119,6 +124,9 @@ def _root_schema(spec: type[BaseModel], status: type[BaseModel], kind: str) -> d
             "status": status_schema,
         },
     }
+    if rules:
+        root["x-kubernetes-validations"] = rules
+    return root
 
 
 def _condition_column(name: str, condition: str, field: str = "status") -> dict[str, Any]:
@@ -138,7 +146,18 @@ def archive_cluster() -> dict[str, Any]:
         kind="ArchiveCluster",
         plural="archiveclusters",
         short_names=["ac", "archive"],
-        schema=_root_schema(models.ArchiveClusterSpec, models.ArchiveClusterStatus, "An archive"),
+        schema=_root_schema(
+            models.ArchiveClusterSpec,
+            models.ArchiveClusterStatus,
+            "An archive",
+            # The name is a label value on every child (app.kubernetes.io/instance).
+            [
+                models.cel(
+                    "self.metadata.name.size() <= 63",
+                    "an ArchiveCluster's name is at most 63 characters (a label value)",
+                )
+            ],
+        ),
         subresources={"status": {}},
         columns=[
             _condition_column("Ready", "Ready"),

@@ -66,6 +66,7 @@ BAD = [
     (CLUSTER, "spec.database.managed.replicaCount", 3, "'replicaCount' was unexpected"),
     (REGION, "spec.storage.s3.bucket", "Not_A_Bucket", "does not match"),
     (REGION, "metadata.name", "Us East", "is not a DNS subdomain"),
+    (CLUSTER, "metadata.name", "a" * 64, "name is at most 63 characters"),
     (
         EXTERNAL_CLUSTER,
         "spec.search.external.url",

@@ -252,7 +252,8 @@ def missing_secrets(
         ca = read_pair(ca_data)
         wanted = [leaf for leaf in (node_name, root_name, app_name) if not existing.get(leaf)]
     else:
-        ca = issue_ca(f"ArchiveStream {namespace}/{name} CockroachDB CA")
+        # A common name holds 64 characters at most: the Secret's name fits.
+        ca = issue_ca(ca_name)
         written.append(tls_secret(ca_name, namespace, ca, ca.certificate, name))
         wanted = [node_name, root_name, app_name]
 
