@@ -11,6 +11,7 @@ go to the database as one query.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ class Original:
 
     url: str
     captured_at: datetime
+    # Known for originals written by this worker; None when read from payload_digests.
+    capture_id: uuid.UUID | None = None
 
 
 class Deduplicator:

@@ -13,6 +13,7 @@ Snippets are HTML-safe: the text is escaped and the matched words wrapped in `<b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import uuid
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ class SearchDocument:
     captured_at: datetime
     title: str
     text: str
+    # For a revisit: its original capture (by id when known), whose indexed text it shares.
+    refers_to_surt: str | None = None
+    refers_to_date: datetime | None = None
+    refers_to_capture: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,10 @@ class SearchUnavailable(Exception):
 class SearchBackend(Protocol):
     kind: str
 
+    def prepare(self, documents: list[SearchDocument]) -> None:
+        """Documents written into an open WARC file: work may start on them now."""
+        ...
+
     async def store(self, conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
         """Inside the indexing transaction (the database backend writes here)."""
         ...
@@ -77,6 +86,18 @@ class SearchBackend(Protocol):
     async def query(self, q: str, *, limit: int = 10, offset: int = 0) -> SearchPage: ...
 
     async def close(self) -> None: ...
+
+
+# The indexed form of a document: title words weigh more than body words.
+_TSV = (
+    "setweight(to_tsvector('english', coalesce(d.title, '')), 'A')"
+    " || setweight(to_tsvector('english', coalesce(d.body, '')), 'B')"
+)
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL characters.
+    return text.replace("\x00", " ")
 
 
 def safe_snippet(marked: str) -> str:
@@ -97,44 +118,63 @@ class DatabaseSearch:
     The title weighs more than the body. Queries use websearch syntax ("quoted phrase",
     -excluded, OR). Uses ts_headline and websearch_to_tsquery: PostgreSQL only; on
     CockroachDB use OpenSearch.
+
+    Computing and indexing tsvectors is the costly part of indexing a file, so documents
+    handed to `prepare` (as the writer writes them) are inserted ahead, in the background,
+    while the crawl goes on: that work then runs in the database server's process, in
+    parallel with the crawler. A document only shows in results once its capture row
+    exists, so it still becomes searchable exactly when its file is indexed.
     """
 
     kind = "database"
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._queue: list[SearchDocument] = []
+        self._inserted: set[uuid.UUID] = set()
+        self._in_flight: dict[uuid.UUID, asyncio.Future[None]] = {}
+        self._inserting: asyncio.Task[None] | None = None
+
+    def prepare(self, documents: list[SearchDocument]) -> None:
+        """Start inserting documents of a still-open file (invisible until indexed)."""
+        self._queue.extend(documents)
+        if self._queue and (self._inserting is None or self._inserting.done()):
+            self._inserting = asyncio.get_running_loop().create_task(self._insert_ahead())
+
+    async def _insert_ahead(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:64], self._queue[64:]
+            done = asyncio.get_running_loop().create_future()
+            for doc in batch:
+                self._in_flight[doc.capture_id] = done
+            try:
+                async with self.pool.acquire() as conn:
+                    await _insert(conn, batch)
+                self._inserted.update(doc.capture_id for doc in batch)
+            except (asyncpg.PostgresError, OSError) as error:
+                # `store` inserts whatever is missing; nothing is lost.
+                log.warning("search documents not inserted ahead", error=str(error))
+            finally:
+                for doc in batch:
+                    self._in_flight.pop(doc.capture_id, None)
+                done.set_result(None)
 
     async def store(self, conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
-        if not documents:
-            return
-        await conn.execute(
-            """
-            INSERT INTO search_documents (capture_id, url, surt, captured_at, title, body, tsv)
-            SELECT d.id, d.url, d.surt, d.captured_at, d.title, d.body,
-                   setweight(to_tsvector('english', coalesce(d.title, '')), 'A')
-                   || setweight(to_tsvector('english', coalesce(d.body, '')), 'B')
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[],
-                        $5::text[], $6::text[]) AS d(id, url, surt, captured_at, title, body)
-            ON CONFLICT (capture_id) DO NOTHING
-            """,
-            [d.capture_id for d in documents],
-            [d.url for d in documents],
-            [d.surt for d in documents],
-            [d.captured_at for d in documents],
-            [d.title for d in documents],
-            # PostgreSQL text cannot hold NUL characters.
-            [d.text.replace("\x00", " ") for d in documents],
-        )
-
-    async def index_after_commit(self, documents: list[SearchDocument]) -> None:
-        return None
+        ours = {doc.capture_id for doc in documents}
+        self._queue = [doc for doc in self._queue if doc.capture_id not in ours]
+        waits = {id(f): f for i, f in self._in_flight.items() if i in ours}
+        if waits:
+            await asyncio.gather(*waits.values())
+        missing = [doc for doc in documents if doc.capture_id not in self._inserted]
+        self._inserted.difference_update(ours)
+        await _insert(conn, missing)
 
     async def query(self, q: str, *, limit: int = 10, offset: int = 0) -> SearchPage:
         _check_page(limit, offset)
         q = q.replace("\x00", " ").strip()
         if not q:
             return SearchPage(total=0, hits=[])
-        # Newest capture per URL, ranked; the snippet is computed for the page only.
+        # Newest indexed capture per URL, ranked; snippets are computed for the page only.
         rows = await self.pool.fetch(
             f"""
             WITH query AS (SELECT websearch_to_tsquery('english', $1) AS q),
@@ -143,6 +183,7 @@ class DatabaseSearch:
                        ts_rank(d.tsv, query.q) AS rank
                 FROM search_documents d, query
                 WHERE d.tsv @@ query.q
+                  AND EXISTS (SELECT 1 FROM captures c WHERE c.id = d.capture_id)
                 ORDER BY d.url, d.captured_at DESC
             ),
             page AS (
@@ -166,8 +207,9 @@ class DatabaseSearch:
         else:
             total = await self.pool.fetchval(
                 """
-                SELECT count(DISTINCT url) FROM search_documents
-                WHERE tsv @@ websearch_to_tsquery('english', $1)
+                SELECT count(DISTINCT d.url) FROM search_documents d
+                WHERE d.tsv @@ websearch_to_tsquery('english', $1)
+                  AND EXISTS (SELECT 1 FROM captures c WHERE c.id = d.capture_id)
                 """,
                 q,
             )
@@ -183,7 +225,52 @@ class DatabaseSearch:
         return SearchPage(total=int(total or 0), hits=hits)
 
     async def close(self) -> None:
+        if self._inserting is not None:
+            self._inserting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._inserting
+
+    async def index_after_commit(self, documents: list[SearchDocument]) -> None:
         return None
+
+
+async def _insert(conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
+    """Insert search documents; a revisit takes its original's text and tsvector."""
+    # Originals first, so that revisits among the same documents find theirs.
+    originals = [d for d in documents if d.refers_to_surt is None]
+    revisits = [d for d in documents if d.refers_to_surt is not None]
+    for batch in (originals, revisits):
+        if not batch:
+            continue
+        await conn.execute(
+            f"""
+            INSERT INTO search_documents (capture_id, url, surt, captured_at, title, body, tsv)
+            SELECT d.id, d.url, d.surt, d.captured_at,
+                   coalesce(original.title, d.title), coalesce(original.body, d.body),
+                   coalesce(original.tsv, {_TSV})
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
+                        $6::text[], $7::uuid[], $8::text[], $9::timestamptz[])
+                 AS d(id, url, surt, captured_at, title, body, ref_id, ref_surt, ref_date)
+            LEFT JOIN LATERAL (
+                SELECT sd.title, sd.body, sd.tsv FROM search_documents sd
+                WHERE sd.capture_id = coalesce(d.ref_id, (
+                    SELECT c.id FROM captures c
+                    WHERE c.surt = d.ref_surt AND c.captured_at = d.ref_date
+                      AND c.record_type = 'response'
+                    LIMIT 1))
+            ) AS original ON d.ref_surt IS NOT NULL
+            ON CONFLICT (capture_id) DO NOTHING
+            """,
+            [d.capture_id for d in batch],
+            [d.url for d in batch],
+            [d.surt for d in batch],
+            [d.captured_at for d in batch],
+            [d.title for d in batch],
+            [_storable(d.text) for d in batch],
+            [d.refers_to_capture for d in batch],
+            [d.refers_to_surt for d in batch],
+            [d.refers_to_date for d in batch],
+        )
 
 
 def index_template() -> dict:
@@ -252,12 +339,18 @@ class OpenSearchSearch:
                 ) from None
             self._ready = True
 
+    def prepare(self, documents: list[SearchDocument]) -> None:
+        return None
+
     async def store(self, conn: asyncpg.Connection, documents: list[SearchDocument]) -> None:
         return None
 
     async def index_after_commit(self, documents: list[SearchDocument]) -> None:
         from opensearchpy.exceptions import OpenSearchException
 
+        # A revisit's text is its original's, which is indexed already: the original
+        # stays the hit for that text.
+        documents = [d for d in documents if d.refers_to_surt is None]
         if not documents:
             return
         await self.ensure_index()

@@ -36,7 +36,18 @@ async def backend(pool):
     ] + [doc(f"http://b/{n}", f"Note {n}", f"zebra number {n}") for n in range(25)]
     async with pool.acquire() as conn, conn.transaction():
         await found.store(conn, docs)
+        await add_captures(conn, docs)
     return found
+
+
+async def add_captures(conn, docs):
+    """The capture rows that make documents visible (what captures.record inserts)."""
+    await conn.executemany(
+        """INSERT INTO captures (id, crawl_id, surt, url, captured_at, length, "offset",
+                                 filename)
+           VALUES ($1, gen_random_uuid(), $2, $3, $4, 1, 0, 'f.warc.gz')""",
+        [(d.capture_id, d.surt, d.url, d.captured_at) for d in docs],
+    )
 
 
 async def test_title_match_ranks_first_and_total_counts_urls(backend):
@@ -94,3 +105,54 @@ async def test_bad_page_arguments_are_refused(backend):
 
 async def test_open_search_picks_the_database_without_opensearch_url(settings, pool):
     assert isinstance(search.open_search(settings, pool), search.DatabaseSearch)
+
+
+async def test_documents_prepared_ahead_show_only_once_their_captures_exist(pool):
+    backend = search.DatabaseSearch(pool)
+    docs = [doc(f"http://p/{n}", "Prepared", f"quokka {n}") for n in range(100)]
+    backend.prepare(docs)
+    await backend._inserting  # the background insert, finished
+    assert await pool.fetchval("SELECT count(*) FROM search_documents") == 100
+    assert (await backend.query("quokka")).total == 0
+
+    async with pool.acquire() as conn, conn.transaction():
+        await backend.store(conn, docs)  # nothing left to insert
+        await add_captures(conn, docs)
+    assert (await backend.query("quokka")).total == 100
+    await backend.close()
+
+
+async def test_store_inserts_what_was_not_prepared_yet(pool):
+    backend = search.DatabaseSearch(pool)
+    docs = [doc(f"http://q/{n}", "Half", f"wombat {n}") for n in range(200)]
+    backend.prepare(docs)  # the background task has not run yet
+    async with pool.acquire() as conn, conn.transaction():
+        await backend.store(conn, docs)
+        await add_captures(conn, docs)
+    assert (await backend.query("wombat")).total == 200
+    assert await pool.fetchval("SELECT count(*) FROM search_documents") == 200
+    await backend.close()
+
+
+async def test_revisit_document_shares_its_originals_text_vector(pool):
+    backend = search.DatabaseSearch(pool)
+    original = doc("http://r/1", "Origin", "platypus burrow")
+    async with pool.acquire() as conn, conn.transaction():
+        await backend.store(conn, [original])
+        await add_captures(conn, [original])
+    # Text differs on purpose: the revisit's vector is copied, not computed.
+    revisit = search.SearchDocument(
+        capture_id=uuid.uuid4(),
+        url="http://r/2",
+        surt="http://r/2",
+        captured_at=T0 + timedelta(days=1),
+        title="Copy",
+        text="something else",
+        refers_to_surt=original.surt,
+        refers_to_date=original.captured_at,
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await backend.store(conn, [revisit])
+        await add_captures(conn, [revisit])
+    page = await backend.query("platypus")
+    assert {h.url for h in page.hits} == {"http://r/1", "http://r/2"}
