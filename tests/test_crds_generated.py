@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from crd_judge import with_defaults
+from typer.testing import CliRunner
 
+from archivestream.core.cli import app
 from archivestream.operator import crds
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
@@ -60,7 +65,10 @@ def test_schema_is_structural(crd: dict[str, Any]) -> None:
         assert node.get("additionalProperties") is not False, where
         assert not ("properties" in node and "additionalProperties" in node), where
         if "default" in node:
+            # The API server refuses a CRD whose defaults its own schema would refuse.
             assert node["default"] is not None, where
+            filled = with_defaults(node, copy.deepcopy(node["default"]))
+            jsonschema.Draft7Validator(node).validate(filled)
         if node.get("x-kubernetes-preserve-unknown-fields"):
             assert where == ".status.kopf", f"{where} keeps unknown fields"
 
@@ -85,3 +93,19 @@ def test_printer_columns_show_readiness_frontier_and_workers() -> None:
     ]
     assert {"Ready", "Reason", "Age"} <= set(cluster)
     assert {"Ready", "Reason", "Frontier", "Desired", "Workers", "Age"} <= set(region)
+
+
+def test_cli_writes_the_crds_and_check_fails_on_stale_ones(tmp_path: Path) -> None:
+    runner = CliRunner()
+    written = runner.invoke(app, ["crds", "--output", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "archivecluster.yaml",
+        "crawlregion.yaml",
+    ]
+    assert runner.invoke(app, ["crds", "--output", str(tmp_path), "--check"]).exit_code == 0
+
+    (tmp_path / "archivecluster.yaml").write_text("# stale\n", encoding="utf-8")
+    stale = runner.invoke(app, ["crds", "--output", str(tmp_path), "--check"])
+    assert stale.exit_code == 1
+    assert "stale CRDs: archivecluster.yaml; run `archivestream crds`" in stale.output
