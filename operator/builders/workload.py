@@ -233,7 +233,12 @@ def container(
         "image": image(cluster),
         "imagePullPolicy": cluster.spec.image.pull_policy,
         "args": args,
-        "env": [{"name": "ARCHIVESTREAM_DATA_DIR", "value": DATA_DIR}, *env],
+        "env": [
+            {"name": "ARCHIVESTREAM_DATA_DIR", "value": DATA_DIR},
+            # The root filesystem is read-only: libraries that cache (tldextract) use /tmp.
+            {"name": "XDG_CACHE_HOME", "value": "/tmp/cache"},
+            *env,
+        ],
         "resources": resource_requirements,
         "volumeMounts": mounts,
         "securityContext": container_security(),
