@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 import kopf
 
+USER_AGENT = "archivestream-operator"
+
 # apiVersion/kind -> plural, for the kinds the operator manages or reads.
 PLURALS = {
     "ArchiveCluster": "archiveclusters",
@@ -101,7 +103,7 @@ class ApiClient:
                     context.verify_mode = ssl.CERT_NONE
             self._session = aiohttp.ClientSession(
                 base_url=info.server.rstrip("/") + "/",
-                headers=info.as_http_headers(),
+                headers={**info.as_http_headers(), "User-Agent": USER_AGENT},
                 connector=aiohttp.TCPConnector(ssl=context),
                 timeout=aiohttp.ClientTimeout(total=30),
             )

@@ -144,6 +144,14 @@ class ApiServer(kmock.KubernetesEmulator):
             if request.method in (kmock.method.POST, kmock.method.PATCH, kmock.method.DELETE)
         ]
 
+    def operator_writes(self, since: int = 0) -> list[kmock.Request]:
+        """The writes the operator's reconcile path made (kopf's own bookkeeping aside)."""
+        return [
+            request
+            for request in self.writes(since)
+            if request.headers.get("User-Agent", "").startswith("archivestream-operator")
+        ]
+
     def live(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
         """The stored object, or None when absent or deleted."""
         key = (kmock.resource(resource), namespace, name)
