@@ -9,6 +9,7 @@ with the outside tools on what "the same URL" means.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import surt
 from yarl import URL
@@ -71,8 +72,13 @@ def canonicalize(url: str) -> str:
     return result
 
 
+@lru_cache(maxsize=65536)
 def surt_key(url: str) -> str:
-    """The SURT of `url` as pywb/cdxj-indexer write it (`org,python,docs)/3/index.html`)."""
+    """The SURT of `url` as pywb/cdxj-indexer write it (`org,python,docs)/3/index.html`).
+
+    Cached: the library is slow (it even asks the resolver about IP-address hosts) and a
+    crawl meets the same URLs in page after page.
+    """
     return surt.surt(url)
 
 

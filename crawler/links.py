@@ -9,6 +9,7 @@ is dropped quietly: a page's bad link is the page's business, not a crawl error.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from yarl import URL
@@ -16,7 +17,22 @@ from yarl import URL
 from archivestream.crawler import canonical
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SRC_TAGS = "img[src], script[src], iframe[src], frame[src], embed[src], source[src], audio[src], video[src], input[src]"  # noqa: E501
+_REFERENCES = ", ".join(
+    [
+        "a[href]",
+        "area[href]",
+        "link[href]",
+        "meta[http-equiv]",
+        *(
+            f"{tag}[{attribute}]"
+            for tag in ("img", "script", "iframe", "frame", "embed", "source", "audio", "video")
+            for attribute in ("src", "srcset")
+            if attribute == "src" or tag in ("img", "source")
+        ),
+        "input[src]",
+    ]
+)
+_NOT_FETCHABLE = ("javascript:", "mailto:", "data:", "tel:")
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 
 
@@ -27,29 +43,43 @@ def is_html(mime: str) -> bool:
 
 def extract(html: bytes | str, page_url: str) -> list[str]:
     """The canonical http(s) URLs `html` links to, in document order, without repeats."""
-    tree = HTMLParser(html if isinstance(html, str) else html.decode("utf-8", "replace"))
+    tree = HTMLParser(html)
     base = _base_url(tree, page_url)
     found: list[str] = []
 
-    for node in tree.css("a[href], area[href], link[href]"):
-        found.append(node.attributes.get("href") or "")
-    for node in tree.css(_SRC_TAGS):
-        found.append(node.attributes.get("src") or "")
-    for node in tree.css("img[srcset], source[srcset]"):
-        for candidate in (node.attributes.get("srcset") or "").split(","):
-            parts = candidate.split()
-            if parts:
-                found.append(parts[0])
-    for node in tree.css("meta[http-equiv]"):
-        if (node.attributes.get("http-equiv") or "").lower() == "refresh":
-            match = _REFRESH_URL.search(node.attributes.get("content") or "")
-            if match:
-                found.append(match.group(1))
+    # One walk of the document for every kind of reference (each css() call is a walk).
+    for node in tree.css(_REFERENCES):
+        attributes = node.attributes
+        tag = node.tag
+        if tag in ("a", "area", "link"):
+            found.append(attributes.get("href") or "")
+        elif tag == "meta":
+            if (attributes.get("http-equiv") or "").lower() == "refresh":
+                match = _REFRESH_URL.search(attributes.get("content") or "")
+                if match:
+                    found.append(match.group(1))
+        else:
+            if "src" in attributes:
+                found.append(attributes.get("src") or "")
+            for candidate in (attributes.get("srcset") or "").split(","):
+                parts = candidate.split()
+                if parts:
+                    found.append(parts[0])
+
+    # A fragment never changes what is fetched, and "#x" alone is this very page.
+    hrefs = dict.fromkeys(raw.strip().split("#", 1)[0] for raw in found)
+    base_text = str(base)
+    path_part = base_text.split("?", 1)[0]
+    directory = path_part[: path_part.rfind("/") + 1]
 
     seen: set[str] = set()
     links: list[str] = []
-    for raw in found:
-        url = _resolve(base, raw)
+    for href in hrefs:
+        if not href or href.lower().startswith(_NOT_FETCHABLE):
+            continue
+        # Only a query-only reference depends on the page's own name; any other resolves
+        # the same from every page of a folder, which is what makes the cache pay.
+        url = _resolve(base_text if href.startswith("?") else directory, href)
         if url is not None and url not in seen:
             seen.add(url)
             links.append(url)
@@ -70,11 +100,9 @@ def _base_url(tree: HTMLParser, page_url: str) -> URL:
     return page
 
 
-def _resolve(base: URL, raw: str) -> str | None:
-    href = raw.strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:", "data:", "tel:")):
-        return None
+@lru_cache(maxsize=65536)
+def _resolve(base: str, href: str) -> str | None:
     try:
-        return canonical.canonicalize(str(base.join(URL(href))))
+        return canonical.canonicalize(str(URL(base).join(URL(href))))
     except (ValueError, TypeError, UnicodeError):
         return None

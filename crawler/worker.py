@@ -51,6 +51,9 @@ MAX_RETRY_AFTER_SECONDS = 3600.0
 # the cap that keeps a gzip bomb from filling memory.
 MAX_HTML_BYTES = 8 * 1024 * 1024
 IDLE_SLEEP_SECONDS = 0.25
+# Links this worker already offered to a crawl's frontier, remembered up to this many
+# (then forgotten: the frontier's ON CONFLICT still keeps each URL once).
+MAX_SEEN_URLS = 1_000_000
 
 
 def default_worker_id(region: str) -> str:
@@ -94,6 +97,7 @@ class Worker:
         self._releases: dict[str, float] = {}
         self._crawl_delays: dict[str, float | None] = {}
         self._crawls: dict[uuid.UUID, tuple[jobs.CrawlSpec, scope.Scope]] = {}
+        self._seen: dict[uuid.UUID, set[str]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._robots: robots.RobotsCache | None = None
         self._writer = None
@@ -318,7 +322,14 @@ class Worker:
             found = links.extract(body, fetched.url)
         depth = claim.depth + 1
         pending = self._links.setdefault(claim.crawl_id, [])
+        seen = self._seen.setdefault(claim.crawl_id, set())
+        if len(seen) > MAX_SEEN_URLS:
+            seen.clear()
         for url in found:
+            # Most links of a site are on every page: offer each to the frontier once.
+            if url in seen:
+                continue
+            seen.add(url)
             if scope.in_scope(crawl_scope, url, depth):
                 pending.append(_new_url(url, depth=depth))
 

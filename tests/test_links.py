@@ -1,4 +1,5 @@
-"""Link extraction: every kind of reference a page makes, resolved and canonicalised."""
+"""Link extraction: every kind of reference a page makes, resolved and canonicalised,
+in document order."""
 
 from __future__ import annotations
 
@@ -25,13 +26,13 @@ def test_all_references_are_found_resolved_and_canonical() -> None:
     found = links.extract(PAGE, "http://example.com/start/page.html")
     assert found == [
         "http://example.com/docs/style.css",
-        "http://example.com/docs/intro.html",
+        "http://example.com/moved",
         "http://cdn.example.com/app.js",
+        "http://example.com/docs/intro.html",
         "http://example.com/docs/a.png",
-        "https://other.example.com/frame",
         "http://example.com/docs/a-2x.png",
         "http://example.com/img/a-3x.png",
-        "http://example.com/moved",
+        "https://other.example.com/frame",
     ]
 
 
