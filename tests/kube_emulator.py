@@ -99,6 +99,7 @@ class ApiServer(kmock.KubernetesEmulator):
         metadata["resourceVersion"] = str(next(self._versions))
         metadata["generation"] = 1
         metadata["creationTimestamp"] = now()
+        encode_string_data(request.data)
 
     def _fill_patched(self, request: kmock.Request) -> None:
         key = (request.resource, request.namespace, request.name)
@@ -123,6 +124,7 @@ class ApiServer(kmock.KubernetesEmulator):
             else:
                 patch.pop("status", None)
 
+        encode_string_data(patch)
         old = self.objects[key].raw
         new = dicts.patch_dict(copy.deepcopy(old), copy.deepcopy(patch))
         if strip_metadata(new) == strip_metadata(old) and new.get("metadata") == old.get(
@@ -167,6 +169,15 @@ class ApiServer(kmock.KubernetesEmulator):
             for (res, ns, name), obj in list(self.objects.items())
             if res == wanted and ns == namespace and not obj.deleted
         }
+
+
+def encode_string_data(obj: dict[str, Any]) -> None:
+    """A Secret's stringData becomes base64 data on write, as the API server does it."""
+    plain = obj.pop("stringData", None)
+    if isinstance(plain, dict):
+        data = obj.setdefault("data", {})
+        for key, value in plain.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 def body_of(obj: dict[str, Any]) -> dict[str, Any]:
