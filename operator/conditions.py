@@ -109,7 +109,8 @@ def child_state(child: dict[str, Any]) -> ChildState:
 
     if kind == "HorizontalPodAutoscaler":
         seen = "desiredReplicas" in status and "currentReplicas" in status
-        done = seen and _generation_seen(child)
+        # observedGeneration is optional in an HPA's status; when present it must be current.
+        done = seen and ("observedGeneration" not in status or _generation_seen(child))
         detail = f"{status.get('currentReplicas', '?')}->{status.get('desiredReplicas', '?')}"
         return ChildState(kind, name, done, detail=detail)
 
