@@ -189,7 +189,6 @@ class _Prepared:
     digest: str
     http_headers: StatusAndHeaders
     block_digest: str | None
-    page: text.PageText | None
 
 
 def _searchable(fetched: Fetched) -> bool:
@@ -197,23 +196,23 @@ def _searchable(fetched: Fetched) -> bool:
 
 
 def _prepare(fetched: Fetched, digest: str, *, full: bool) -> _Prepared:
-    """Headers for the record; for a full response also its block digest and search text
-    (a revisit needs neither: its block is the headers, its text is its original's)."""
+    """Headers for the record and, for a full response, its block digest (a revisit's
+    block is its headers only)."""
     http_headers = response_headers(fetched)
     http_headers.compute_headers_buffer()
     if not full:
-        return _Prepared(digest, http_headers, None, None)
+        return _Prepared(digest, http_headers, None)
     block = hashlib.sha1(http_headers.headers_buff)
     block.update(fetched.payload)
     block_digest = "sha1:" + base64.b32encode(block.digest()).decode("ascii")
-    page = None
-    if _searchable(fetched):
-        page = text.extract(fetched.payload, fetched.response_headers)
-    return _Prepared(digest, http_headers, block_digest, page)
+    return _Prepared(digest, http_headers, block_digest)
 
 
 # Payloads up to this size are hashed on the event loop: a thread hop costs more.
 _INLINE_HASH_BYTES = 256 * 1024
+# Search text is extracted beside the writing, at most this many pages at once (a write
+# waits for a free slot, so payloads waiting for extraction stay bounded).
+_EXTRACTIONS = 8
 
 
 class _GzipMember:
@@ -248,6 +247,7 @@ class _OpenWarc:
         self.text_chars = 0
         self.captures: list[CaptureRow] = []
         self.documents: list[SearchDocument] = []
+        self.extracting: set[asyncio.Task[None]] = set()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.file = open(path, "xb", buffering=1024 * 1024)  # noqa: SIM115 (closed in finish)
         self.out = _GzipMember(self.file)
@@ -348,6 +348,7 @@ class WarcWriter:
         self._serial = 0
         self._file: _OpenWarc | None = None
         self._lock = asyncio.Lock()
+        self._extraction_slots = asyncio.Semaphore(_EXTRACTIONS)
 
     @property
     def open_filename(self) -> str | None:
@@ -392,10 +393,10 @@ class WarcWriter:
         # An empty payload (a redirect, a 204) is always written out in full: a revisit
         # would save nothing.
         original = None if empty else await self.dedup.lookup(digest)
-        if original is None:
+        if original is None and len(fetched.payload) > _INLINE_HASH_BYTES:
             prepared = await asyncio.to_thread(_prepare, fetched, digest, full=True)
         else:
-            prepared = _prepare(fetched, digest, full=False)
+            prepared = _prepare(fetched, digest, full=original is None)
 
         async with self._lock:
             if original is None and not empty:
@@ -442,17 +443,7 @@ class WarcWriter:
             )
             current.captures.append(row)
             document = None
-            if original is None and prepared.page is not None:
-                document = SearchDocument(
-                    capture_id=row.id,
-                    url=fetched.url,
-                    surt=surt,
-                    captured_at=captured_at,
-                    title=prepared.page.title,
-                    text=prepared.page.text,
-                )
-                current.text_chars += len(prepared.page.text)
-            elif original is not None and _searchable(fetched):
+            if original is not None and _searchable(fetched):
                 # Same payload, same text: the search backend takes the original's.
                 document = SearchDocument(
                     capture_id=row.id,
@@ -471,6 +462,11 @@ class WarcWriter:
 
         if document is not None and self.search_backend is not None:
             self.search_backend.prepare([document])
+        if original is None and _searchable(fetched):
+            await self._extraction_slots.acquire()
+            task = asyncio.create_task(self._extract(current, row, fetched))
+            current.extracting.add(task)
+            task.add_done_callback(current.extracting.discard)
         metrics.warc_bytes_written_total.labels(region=self.region).inc(written)
         if original is not None:
             metrics.payloads_deduplicated_total.labels(region=self.region).inc()
@@ -482,6 +478,30 @@ class WarcWriter:
             filename=row.filename,
             capture_id=row.id,
         )
+
+    async def _extract(self, current: _OpenWarc, row: CaptureRow, fetched: Fetched) -> None:
+        """The search document of a written HTML response, made beside the writing."""
+        try:
+            page = await asyncio.to_thread(text.extract, fetched.payload, fetched.response_headers)
+        except Exception as error:  # a page that breaks the parser is not worth a crawl
+            log.warning("search text not extracted", url=fetched.url, error=str(error))
+            return
+        finally:
+            self._extraction_slots.release()
+        if page is None:
+            return
+        document = SearchDocument(
+            capture_id=row.id,
+            url=row.url,
+            surt=row.surt,
+            captured_at=row.captured_at,
+            title=page.title,
+            text=page.text,
+        )
+        current.documents.append(document)
+        current.text_chars += len(page.text)
+        if self.search_backend is not None:
+            self.search_backend.prepare([document])
 
     def _due(self, current: _OpenWarc) -> bool:
         return (
@@ -504,6 +524,8 @@ class WarcWriter:
             if current is None:
                 return None
             self._file = None
+            if current.extracting:
+                await asyncio.gather(*current.extracting)
             try:
                 await asyncio.to_thread(current.finish)
             except OSError as error:
