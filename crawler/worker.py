@@ -54,6 +54,7 @@ IDLE_SLEEP_SECONDS = 0.25
 # Links this worker already offered to a crawl's frontier, remembered up to this many
 # (then forgotten: the frontier's ON CONFLICT still keeps each URL once).
 MAX_SEEN_URLS = 1_000_000
+MAX_SEEN_CRAWLS = 8
 
 
 def default_worker_id(region: str) -> str:
@@ -322,9 +323,11 @@ class Worker:
             found = links.extract(body, fetched.url)
         depth = claim.depth + 1
         pending = self._links.setdefault(claim.crawl_id, [])
-        seen = self._seen.setdefault(claim.crawl_id, set())
-        if len(seen) > MAX_SEEN_URLS:
-            seen.clear()
+        seen = self._seen.get(claim.crawl_id)
+        if seen is None or len(seen) > MAX_SEEN_URLS:
+            if len(self._seen) >= MAX_SEEN_CRAWLS:
+                self._seen.pop(next(iter(self._seen)))
+            seen = self._seen[claim.crawl_id] = set()
         for url in found:
             # Most links of a site are on every page: offer each to the frontier once.
             if url in seen:
