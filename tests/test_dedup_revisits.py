@@ -113,3 +113,34 @@ async def test_payloads_of_a_file_that_failed_to_store_are_not_referred_to(
     again = await writer.write(fetched, crawl_id=uuid.uuid4(), surt="x")
     assert again.record_type == "response"
     await writer.close()
+
+
+async def test_search_after_a_second_crawl_shows_the_newest_capture(settings, pool, site):
+    backend = search.DatabaseSearch(pool)
+    urls = [f"{site}/page/{n}" for n in range(3)]
+    captured = []
+    for _ in range(2):
+        writer = warc.WarcWriter(
+            storage.open_storage(settings),
+            settings,
+            region="local",
+            worker_id="w1",
+            dedup=Deduplicator(pool),
+            search_backend=backend,
+        )
+        crawl_id = uuid.uuid4()
+        for f in await capture_site.fetch_all(settings, urls):
+            await writer.write(f, crawl_id=crawl_id, surt=canonical.surt_key(f.url))
+        closed = await writer.close()
+        async with pool.acquire() as conn, conn.transaction():
+            await captures.record(conn, closed, backend)
+        captured.append({c.url: c for c in closed.captures})
+
+    page = await backend.query("lighthouse")
+    assert page.total == 3
+    for hit in page.hits:
+        assert captured[1][hit.url].record_type == "revisit"
+        assert hit.captured_at == captured[1][hit.url].captured_at
+        assert hit.title.startswith("Page ")
+        assert "<b>lighthouse</b>" in hit.snippet
+    await backend.close()

@@ -228,3 +228,35 @@ async def test_latin1_page_gives_a_readable_search_document(site, tmp_path):
     assert document.title == "Café crème"
     assert document.text == "déjà vu"
     assert document.capture_id == closed.captures[0].id
+
+
+async def test_metrics_count_bytes_files_and_deduplicated_payloads(site, tmp_path):
+    from prometheus_client import REGISTRY
+
+    def value(name):
+        return REGISTRY.get_sample_value(name, {"region": "metrics-test"}) or 0.0
+
+    settings = local_settings(tmp_path)
+    writer = warc.WarcWriter(
+        storage.open_storage(settings),
+        settings,
+        region="metrics-test",
+        worker_id="w",
+        dedup=Deduplicator(None),
+    )
+    before = [
+        value(n)
+        for n in (
+            "archivestream_warc_bytes_written_total",
+            "archivestream_warc_files_closed_total",
+            "archivestream_payloads_deduplicated_total",
+        )
+    ]
+    await write_urls(writer, settings, [f"{site}/same/1", f"{site}/same/2"])
+    closed = await writer.close()
+
+    assert value("archivestream_warc_files_closed_total") == before[1] + 1
+    assert value("archivestream_payloads_deduplicated_total") == before[2] + 1
+    written = value("archivestream_warc_bytes_written_total") - before[0]
+    # Everything but the warcinfo record is counted as it is written.
+    assert 0 < written < closed.bytes
