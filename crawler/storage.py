@@ -47,6 +47,10 @@ class Storage(Protocol):
         """`length` bytes of `filename` from `offset`; raises StorageError otherwise."""
         ...
 
+    async def check(self) -> None:
+        """Raise StorageError unless files can be stored (call at start-up)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -71,6 +75,12 @@ class LocalStorage:
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.folder)!r})"
+
+    async def check(self) -> None:
+        try:
+            await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create the WARC folder {self.folder}: {error}") from None
 
     async def put(self, local_path: Path, filename: str) -> str:
         _check_name(filename)

@@ -49,3 +49,12 @@ async def test_names_that_leave_the_folder_are_refused(store, name):
 async def test_bad_ranges_are_refused(store, offset, length):
     with pytest.raises(storage.StorageError, match="bad byte range"):
         await store.read("x.warc.gz", offset, length)
+
+
+async def test_check_creates_the_folder_or_says_why_not(store, tmp_path):
+    await store.check()
+    assert (tmp_path / "data" / "warcs").is_dir()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(storage.StorageError, match="cannot create the WARC folder"):
+        await storage.LocalStorage(blocker / "warcs").check()
