@@ -119,6 +119,7 @@ class Worker:
             region=self.region,
             worker_id=self.worker_id,
             dedup=dedup.Deduplicator(self.pool),
+            search_backend=self.search_backend,
         )
         self.log.info("worker started", crawl=str(until_drained) if until_drained else None)
         idle = 0
