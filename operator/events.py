@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import kopf
+import structlog
 
 from archivestream.operator import children, conditions
+
+log = structlog.get_logger("archivestream.operator")
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,16 @@ def _paths(patch: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def post(body: dict[str, Any], items: Iterable[Announcement]) -> None:
-    """Queue the events on the resource through kopf's event poster."""
+    """Queue the events on the resource through kopf's event poster.
+
+    Outside a running operator (a benchmark calling the reconcile directly) there is no
+    poster; the events are logged instead.
+    """
     for item in items:
-        if item.type == "Warning":
-            kopf.warn(body, reason=item.reason, message=item.message[:1024])
-        else:
-            kopf.info(body, reason=item.reason, message=item.message[:1024])
+        try:
+            if item.type == "Warning":
+                kopf.warn(body, reason=item.reason, message=item.message[:1024])
+            else:
+                kopf.info(body, reason=item.reason, message=item.message[:1024])
+        except LookupError:
+            log.info("event", type=item.type, reason=item.reason, message=item.message)

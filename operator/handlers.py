@@ -309,7 +309,11 @@ class Reconciler:
 
         if cluster is not None and result.blocker is None:
             # Certificates and the OpenSearch password are generated once, when absent.
-            for secret in builders.generated_secrets(cluster, existing=secrets):
+            # Key generation is CPU work: off the event loop.
+            generated = await asyncio.to_thread(
+                builders.generated_secrets, cluster, existing=secrets
+            )
+            for secret in generated:
                 outcome = await children.ensure(self.api, secret, body, known=self.cache)
                 result.outcomes.append(outcome)
                 secrets[outcome.name] = dict(outcome.live.get("data") or {})
