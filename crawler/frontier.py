@@ -477,6 +477,27 @@ async def requeue_expired(pool: asyncpg.Pool, regions: Sequence[str], *, max_att
     return touched
 
 
+async def requeue(pool: asyncpg.Pool, worker_id: str, keys: Iterable[Key]) -> None:
+    """Put rows this worker holds back in the queue (their WARC file could not be
+    recorded): they are fetched again, into another file."""
+    keys = list(keys)
+    if not keys:
+        return
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """
+            UPDATE frontier AS f SET status = 'queued', lease_owner = NULL,
+                lease_expires_at = NULL, updated_at = now()
+            FROM unnest($1::uuid[], $2::text[]) AS k(crawl_id, surt)
+            WHERE f.crawl_id = k.crawl_id AND f.surt = k.surt
+              AND f.status IN ('in_flight', 'fetched') AND f.lease_owner = $3
+            """,
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+            worker_id,
+        )
+
+
 async def release_worker(pool: asyncpg.Pool, worker_id: str) -> None:
     """On shutdown: every row and host this worker still holds goes back to the queue.
 

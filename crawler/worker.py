@@ -55,6 +55,7 @@ IDLE_SLEEP_SECONDS = 0.25
 # (then forgotten: the frontier's ON CONFLICT still keeps each URL once).
 MAX_SEEN_URLS = 1_000_000
 MAX_SEEN_CRAWLS = 8
+RECORD_ATTEMPTS = 3
 
 
 def default_worker_id(region: str) -> str:
@@ -442,14 +443,32 @@ class Worker:
             await self._record_warc(closed)
 
     async def _record_warc(self, closed: object) -> None:
-        """Captures of a closed file and its rows done, in one transaction; then search."""
+        """Captures of a closed file and its rows done, in one transaction; then search.
+
+        When the database refuses it three times the file's rows go back to the queue
+        (they are fetched again into another file) and the worker carries on.
+        """
         from archivestream.crawler import captures
 
         await self._flush()
         keys = [(row.crawl_id, row.surt) for row in closed.captures]
-        async with self.pool.acquire() as conn, conn.transaction():
-            await captures.record(conn, closed, self.search_backend)
-            await frontier.complete(conn, keys)
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await captures.record(conn, closed, self.search_backend)
+                    await frontier.complete(conn, keys)
+                break
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                self.log.warning(
+                    "warc not recorded",
+                    filename=closed.filename,
+                    attempt=attempt,
+                    error=str(error),
+                )
+                if attempt == RECORD_ATTEMPTS:
+                    await frontier.requeue(self.pool, self.worker_id, keys)
+                    return
+                await asyncio.sleep(attempt)
         await self.search_backend.index_after_commit(closed.documents)
         self.log.info("warc recorded", filename=closed.filename, captures=len(keys))
 

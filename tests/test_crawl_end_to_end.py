@@ -68,3 +68,25 @@ async def test_second_crawl_fetches_again_and_stores_revisits(
     # Every payload of the second crawl was stored by the first: all revisits, except
     # the empty-bodied redirect, which is always written whole.
     assert second.revisits == second.pages - 1
+
+
+async def test_crawler_metrics_count_pages_and_fetch_times(
+    pool: asyncpg.Pool, settings: Settings, site: sites.Site
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    captured = value("archivestream_pages_crawled_total", region="local", outcome="captured")
+    fetches = value("archivestream_fetch_duration_seconds_count", region="local")
+    files = value("archivestream_warc_files_closed_total", region="local")
+
+    await sites.run_crawl(pool, settings, [site.url("/")])
+
+    assert (
+        value("archivestream_pages_crawled_total", region="local", outcome="captured") - captured
+        == 9
+    )
+    assert value("archivestream_fetch_duration_seconds_count", region="local") - fetches == 9
+    assert value("archivestream_warc_files_closed_total", region="local") - files == 1

@@ -83,3 +83,21 @@ async def test_a_stopped_worker_records_its_file_and_releases_its_leases(
     assert progress.queued == 21 - progress.done
     assert progress.pages == progress.done
     assert leased == 0 and hosts == 0 and workers == 0
+
+
+async def test_rows_of_an_unrecorded_file_go_back_to_the_queue(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    crawl = await jobs.create_crawl(pool, settings, ["http://a.test/"])
+    (row,) = await claim(pool, "w1")
+    async with pool.acquire() as conn:
+        await frontier.record(
+            conn, [frontier.Outcome(key=row.key, kind="fetched")], worker_id="w1", max_attempts=3
+        )
+    # Another worker's requeue touches nothing it does not hold.
+    await frontier.requeue(pool, "w2", [row.key])
+    assert (await jobs.crawl_progress(pool, crawl)).fetched == 1
+
+    await frontier.requeue(pool, "w1", [row.key])
+    progress = await jobs.crawl_progress(pool, crawl)
+    assert progress.fetched == 0 and progress.queued == 1
