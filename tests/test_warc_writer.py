@@ -260,3 +260,21 @@ async def test_metrics_count_bytes_files_and_deduplicated_payloads(site, tmp_pat
     written = value("archivestream_warc_bytes_written_total") - before[0]
     # Everything but the warcinfo record is counted as it is written.
     assert 0 < written < closed.bytes
+
+
+async def test_body_cut_at_the_size_cap_is_marked_truncated(site, tmp_path):
+    from archivestream.crawler import fetcher
+
+    settings = local_settings(tmp_path)
+    async with fetcher.open_session(settings) as session:
+        fetched = await fetcher.fetch(session, settings, f"{site}/big", max_bytes=100_000)
+    assert fetched.truncated
+    writer = writer_for(settings)
+    await writer.write(fetched, crawl_id=uuid.uuid4(), surt="x")
+    closed = await writer.close()
+
+    path = settings.warc_dir / closed.filename
+    assert capture_site.warcio_check(path).returncode == 0
+    _, headers, _, payload = records_of(path)[1]
+    assert headers["WARC-Truncated"] == "length"
+    assert payload == capture_site.big_payload()[:100_000]
