@@ -1,0 +1,72 @@
+"""`archivestream crawler` stops on SIGTERM: it finishes the fetches in flight, records
+its WARC file and gives back every lease."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import asyncpg
+import crawl_sites as sites
+from aiohttp import web
+
+from archivestream.core.settings import Settings
+from archivestream.crawler import jobs
+
+
+async def test_sigterm_is_a_graceful_stop(
+    pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+) -> None:
+    first_request = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        first_request.set()
+        await asyncio.sleep(0.5)
+        return web.Response(text=sites.page("Slow"), content_type="text/html")
+
+    pages = {f"/slow{i}": slow for i in range(30)}
+    site = await sites.serve({"/": sites.page("Home", *pages), **pages})
+    crawl_id = await jobs.create_crawl(pool, settings, [site.url("/")])
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data"),
+        "ARCHIVESTREAM_POLITENESS_DELAY": "0",
+        "ARCHIVESTREAM_PER_HOST_CONCURRENCY": "2",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "archivestream.core.cli",
+        "crawler",
+        "--log-level",
+        "WARNING",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await asyncio.wait_for(first_request.wait(), 60)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await site.close()
+
+    assert process.returncode == 0, err.decode()
+    progress = await jobs.crawl_progress(pool, crawl_id)
+    async with pool.acquire() as conn:
+        leased = await conn.fetchval("SELECT count(*) FROM frontier WHERE lease_owner IS NOT NULL")
+        hosts = await conn.fetchval("SELECT count(*) FROM hosts WHERE lease_owner IS NOT NULL")
+        workers = await conn.fetchval("SELECT count(*) FROM workers")
+    # What was in flight finished and is recorded; what was not waits in the queue.
+    assert progress.done >= 2
+    assert progress.pages == progress.done
+    assert progress.in_flight == 0 and progress.fetched == 0
+    assert progress.queued == 31 - progress.done
+    assert leased == 0 and hosts == 0 and workers == 0
+    assert list((tmp_path / "data" / "warcs").glob("*.warc.gz"))
