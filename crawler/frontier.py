@@ -122,12 +122,14 @@ async def enqueue(
             entries = list(unique.values())
         if not entries:
             return 0
+        # One order for every writer: concurrent inserts of the same keys never deadlock.
+        entries.sort(key=lambda entry: entry.surt)
 
         await conn.execute(
             "INSERT INTO hosts (host, region)"
             " SELECT DISTINCT h, $2::text FROM unnest($1::text[]) AS h"
             " ON CONFLICT (host) DO NOTHING",
-            [entry.host for entry in entries],
+            sorted({entry.host for entry in entries}),
             region,
         )
         inserted = await conn.fetch(

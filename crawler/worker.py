@@ -56,6 +56,21 @@ IDLE_SLEEP_SECONDS = 0.25
 MAX_SEEN_URLS = 1_000_000
 MAX_SEEN_CRAWLS = 8
 RECORD_ATTEMPTS = 3
+TRANSACTION_ATTEMPTS = 5
+
+
+async def _retrying(operation, what: str):
+    """Run a database pass again when the database asks for it (a serialization failure
+    under CockroachDB's serializable isolation, or a deadlock victim)."""
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            return await operation()
+        except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as error:
+            if attempt == TRANSACTION_ATTEMPTS:
+                raise
+            log.info("transaction retried", what=what, attempt=attempt, error=str(error))
+            await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
+    return None
 
 
 def default_worker_id(region: str) -> str:
@@ -160,17 +175,20 @@ class Worker:
         free = self.settings.concurrency - len(self._tasks)
         if free <= 0:
             return []
-        return await frontier.claim(
-            self.pool,
-            worker_id=self.worker_id,
-            regions=self.regions,
-            limit=min(free, CLAIM_BATCH),
-            lease_seconds=self.settings.lease_seconds,
-            politeness_delay=self.settings.politeness_delay,
-            per_host_concurrency=self.settings.per_host_concurrency,
-            held=self._held,
-            busy_hosts=self._busy_hosts(),
-            crawl_id=crawl_id,
+        return await _retrying(
+            lambda: frontier.claim(
+                self.pool,
+                worker_id=self.worker_id,
+                regions=self.regions,
+                limit=min(free, CLAIM_BATCH),
+                lease_seconds=self.settings.lease_seconds,
+                politeness_delay=self.settings.politeness_delay,
+                per_host_concurrency=self.settings.per_host_concurrency,
+                held=self._held,
+                busy_hosts=self._busy_hosts(),
+                crawl_id=crawl_id,
+            ),
+            "claim",
         )
 
     def _busy_hosts(self) -> list[str]:
@@ -407,27 +425,33 @@ class Worker:
         # A host claimed again since it was released stays held.
         releases = {host: wait for host, wait in releases.items() if host not in self._held}
 
-        async with self.pool.acquire() as conn, conn.transaction():
-            if outcomes:
-                await frontier.record(
+        async def write() -> None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if outcomes:
+                    await frontier.record(
+                        conn,
+                        outcomes,
+                        worker_id=self.worker_id,
+                        max_attempts=self.settings.max_attempts,
+                    )
+                for crawl_id, entries in new_links.items():
+                    spec, _ = await self._crawl(crawl_id)
+                    await frontier.enqueue(
+                        conn,
+                        crawl_id,
+                        entries,
+                        region=spec.region or self.region,
+                        max_pages=spec.max_pages,
+                    )
+                await frontier.set_crawl_delays(conn, delays)
+                await frontier.release_hosts(
                     conn,
-                    outcomes,
-                    worker_id=self.worker_id,
-                    max_attempts=self.settings.max_attempts,
+                    self.worker_id,
+                    releases,
+                    politeness_delay=self.settings.politeness_delay,
                 )
-            for crawl_id, entries in new_links.items():
-                spec, _ = await self._crawl(crawl_id)
-                await frontier.enqueue(
-                    conn,
-                    crawl_id,
-                    entries,
-                    region=spec.region or self.region,
-                    max_pages=spec.max_pages,
-                )
-            await frontier.set_crawl_delays(conn, delays)
-            await frontier.release_hosts(
-                conn, self.worker_id, releases, politeness_delay=self.settings.politeness_delay
-            )
+
+        await _retrying(write, "flush")
 
     async def _roll(self) -> None:
         assert self._writer is not None

@@ -80,3 +80,41 @@ async def test_crawl_delay_of_robots_txt_is_honoured(
     async with pool.acquire() as conn:
         stored = await conn.fetchval("SELECT crawl_delay FROM hosts")
     assert stored == 0.5
+
+
+async def test_two_workers_share_a_crawl_without_stacking_on_a_host(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    from archivestream.crawler import jobs, search, storage, worker
+
+    second = await sites.serve(many_pages(8))
+    first = await sites.serve(
+        {**many_pages(8), "/": slow_page("Home", *[f"/p{i}" for i in range(8)], second.url("/"))}
+    )
+    settings = settings.model_copy(update={"concurrency": 8, "per_host_concurrency": 1})
+    crawl_id = await jobs.create_crawl(pool, settings, [first.url("/")])
+    store = storage.open_storage(settings)
+    backend = search.open_search(settings, pool)
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    worker.Worker(settings, pool, store, backend, worker_id=name).run(
+                        asyncio.Event(), until_drained=crawl_id
+                    )
+                    for name in ("one", "two")
+                )
+            ),
+            60,
+        )
+    finally:
+        await store.close()
+        await first.close()
+        await second.close()
+
+    progress = await jobs.crawl_progress(pool, crawl_id)
+    assert progress.done == 18 and progress.pages == 18
+    for site in (first, second):
+        assert max(hit.concurrent for hit in site.hits) == 1
+        pages = [hit.path for hit in site.hits if hit.path != "/robots.txt"]
+        assert len(pages) == len(set(pages)) == 9
