@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import uuid
 from dataclasses import dataclass
@@ -348,12 +349,12 @@ class OpenSearchSearch:
     async def index_after_commit(self, documents: list[SearchDocument]) -> None:
         from opensearchpy.exceptions import OpenSearchException
 
-        # A revisit's text is its original's, which is indexed already: the original
-        # stays the hit for that text.
-        documents = [d for d in documents if d.refers_to_surt is None]
         if not documents:
             return
         await self.ensure_index()
+        documents = await self._with_original_text(documents)
+        if not documents:
+            return
         body: list[dict] = []
         for doc in documents:
             body.append({"index": {"_index": self.index, "_id": str(doc.capture_id)}})
@@ -378,6 +379,81 @@ class OpenSearchSearch:
                 f"OpenSearch at {self.url} refused {len(failed)} of {len(documents)} "
                 f"documents, first: {failed[0]['index']['error']}"
             )
+
+    async def _with_original_text(self, documents: list[SearchDocument]) -> list[SearchDocument]:
+        """Revisits carry no text: give each its original's title and body (from this
+        batch, or from the index by capture id, or by SURT and date); a revisit whose
+        original is not indexed is left out."""
+        from opensearchpy.exceptions import OpenSearchException
+
+        revisits = [d for d in documents if d.refers_to_surt is not None]
+        if not revisits:
+            return documents
+        by_id: dict[str, tuple[str, str]] = {}
+        by_key: dict[tuple[str, datetime], tuple[str, str]] = {}
+        for doc in documents:
+            if doc.refers_to_surt is None:
+                by_id[str(doc.capture_id)] = (doc.title, doc.text)
+                by_key[(doc.surt, doc.captured_at)] = (doc.title, doc.text)
+        wanted_ids = [
+            str(d.refers_to_capture)
+            for d in revisits
+            if d.refers_to_capture and str(d.refers_to_capture) not in by_id
+        ]
+        wanted_keys = sorted(
+            {
+                (d.refers_to_surt, d.refers_to_date)
+                for d in revisits
+                if not d.refers_to_capture and d.refers_to_surt and d.refers_to_date
+            }
+        )
+        try:
+            if wanted_ids:
+                answer = await self.client.mget(index=self.index, body={"ids": wanted_ids})
+                for found in answer["docs"]:
+                    if found.get("found"):
+                        source = found["_source"]
+                        by_id[found["_id"]] = (source.get("title", ""), source.get("body", ""))
+            if wanted_keys:
+                exact = [
+                    {
+                        "bool": {
+                            "filter": [
+                                {"term": {"surt": surt}},
+                                {"term": {"captured_at": when.isoformat()}},
+                            ]
+                        }
+                    }
+                    for surt, when in wanted_keys
+                ]
+                answer = await self.client.search(
+                    index=self.index,
+                    body={
+                        "query": {"bool": {"should": exact, "minimum_should_match": 1}},
+                        "size": len(wanted_keys),
+                        "_source": ["surt", "captured_at", "title", "body"],
+                    },
+                )
+                for hit in answer["hits"]["hits"]:
+                    source = hit["_source"]
+                    key = (source["surt"], datetime.fromisoformat(source["captured_at"]))
+                    by_key[key] = (source.get("title", ""), source.get("body", ""))
+        except (OpenSearchException, OSError) as error:
+            raise SearchUnavailable(
+                f"OpenSearch at {self.url} could not look up originals: {error}"
+            ) from None
+
+        filled = []
+        for doc in documents:
+            if doc.refers_to_surt is None:
+                filled.append(doc)
+                continue
+            original = by_id.get(str(doc.refers_to_capture)) or by_key.get(
+                (doc.refers_to_surt, doc.refers_to_date)
+            )
+            if original is not None:
+                filled.append(dataclasses.replace(doc, title=original[0], text=original[1]))
+        return filled
 
     async def query(self, q: str, *, limit: int = 10, offset: int = 0) -> SearchPage:
         from opensearchpy.exceptions import NotFoundError, OpenSearchException

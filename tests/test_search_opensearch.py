@@ -125,3 +125,38 @@ async def test_captures_of_one_url_collapse_to_the_newest(backend):
     newest = next(h for h in page.hits if h.url == "http://d/1")
     assert newest.captured_at == T0 + timedelta(minutes=9)
     assert "new" in newest.snippet
+
+
+async def test_revisits_take_their_originals_text(backend):
+    first = doc("http://e/1", "Echidna", "spiny anteater", minutes=0)
+    await backend.index_after_commit([first])
+
+    def revisit(url, minutes, **refers):
+        return search.SearchDocument(
+            capture_id=uuid.uuid4(),
+            url=url,
+            surt=url,
+            captured_at=T0 + timedelta(minutes=minutes),
+            title="",
+            text="",
+            refers_to_surt=first.surt,
+            refers_to_date=first.captured_at,
+            **refers,
+        )
+
+    await backend.index_after_commit(
+        [
+            revisit("http://e/1", 5, refers_to_capture=first.capture_id),  # by id
+            revisit("http://e/2", 6),  # by SURT and date
+        ]
+    )
+    orphan = revisit("http://e/3", 7)
+    orphan = search.SearchDocument(
+        **{**orphan.__dict__, "refers_to_date": first.captured_at + timedelta(seconds=1)}
+    )
+    await backend.index_after_commit([orphan])  # its original is not indexed: left out
+    page = await backend.query("anteater")
+    assert page.total == 2
+    newest = next(h for h in page.hits if h.url == "http://e/1")
+    assert newest.captured_at == T0 + timedelta(minutes=5)
+    assert newest.title == "Echidna"
