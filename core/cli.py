@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from archivestream.core import logs, settings as settings_module
+from archivestream.core import logs
+from archivestream.core import settings as settings_module
 
 app = typer.Typer(
     name="archivestream",
@@ -82,6 +83,14 @@ def crawl(
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, help="Fetches in flight at once.")
     ] = None,
+    per_host_concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--per-host-concurrency",
+            min=1,
+            help="Fetches in flight on one host when its delay is 0 (loopback benchmarks).",
+        ),
+    ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent")] = None,
     data_dir: DataDir = None,
     log_level: LogLevel = "WARNING",
@@ -94,6 +103,7 @@ def crawl(
         data_dir=data_dir,
         politeness_delay=politeness_delay,
         concurrency=concurrency,
+        per_host_concurrency=per_host_concurrency,
         user_agent=user_agent,
     )
     code = run(
