@@ -187,11 +187,20 @@ def migrate(data_dir: DataDir = None, log_level: LogLevel = "INFO") -> None:
     typer.echo(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
 
 
+CHART_CRDS = Path("charts/archivestream-operator/crds")
+
+
 @app.command()
 def crds(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder to write the CRD YAML into.")
-    ] = Path("crds"),
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder to write the CRD YAML into (repeatable). Default: crds/, and the "
+            "chart's crds/ when run from a checkout.",
+        ),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 when the files differ from the models.")
     ] = False,
@@ -199,10 +208,15 @@ def crds(
     """Write the CustomResourceDefinitions generated from the operator's models."""
     from archivestream.operator import crds as crd_module
 
-    stale = crd_module.write(output, check=check)
+    folders = output or [Path("crds"), *([CHART_CRDS] if CHART_CRDS.is_dir() else [])]
+    stale = [
+        f"{folder / name}" for folder in folders for name in crd_module.write(folder, check=check)
+    ]
     if check and stale:
         typer.echo(f"stale CRDs: {', '.join(stale)}; run `archivestream crds`", err=True)
         raise typer.Exit(1)
+    for name in stale:
+        typer.echo(f"wrote {name}")
 
 
 @app.command(
