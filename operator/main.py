@@ -2,10 +2,11 @@
 
 Several replicas of the operator may run; kopf's peering (a KopfPeering object named
 `archivestream-operator` in each watched namespace, or a ClusterKopfPeering when watching
-all) lets one of them act and keeps the others on standby. kopf answers the liveness probe
-on `--liveness` (default `http://0.0.0.0:8080/healthz`); the operator's metrics are served
-on `OPERATOR_METRICS_PORT` (default 8081). Arguments after the known options go to kopf
-untouched (`--standalone`, `--priority=...`, `--peering=...`).
+all) lets one of them act and keeps the others on standby. Without kopf's peering CRDs the
+operator runs alone; `--peering=NAME` makes peering mandatory, `--standalone` turns it off.
+kopf answers the liveness probe on `--liveness` (default `http://0.0.0.0:8080/healthz`);
+the operator's metrics are served on `OPERATOR_METRICS_PORT` (default 8081). Also read:
+`--priority=N`.
 """
 
 from __future__ import annotations
@@ -72,14 +73,18 @@ def run(namespaces: list[str], extra_args: list[str]) -> None:
     RECONCILES.set_function(lambda: reconciler.reconciles)
     API_REQUESTS.set_function(lambda: reconciler.api.requests)
 
-    standalone = "--standalone" in extra_args
-    peering = _option(extra_args, "--peering") or PEERING_NAME
+    # None, not False: kopf then peers when the peering CRDs are installed, and otherwise
+    # runs alone (settings.peering.mandatory is off); False would wait for them forever.
+    standalone = True if "--standalone" in extra_args else None
+    # An explicit --peering makes peering mandatory (kopf's rule); by default the operator
+    # peers through `archivestream-operator` when the peering CRDs exist, else runs alone.
+    peering = _option(extra_args, "--peering")
     priority = int(_option(extra_args, "--priority") or 0)
     liveness = _option(extra_args, "--liveness") or LIVENESS
     log.info(
         "operator starting",
         namespaces=namespaces or "all",
-        peering=None if standalone else peering,
+        peering="none" if standalone else peering or f"{PEERING_NAME} (when installed)",
         liveness=liveness,
         metrics_port=port,
     )
