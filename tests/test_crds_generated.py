@@ -108,4 +108,5 @@ def test_cli_writes_the_crds_and_check_fails_on_stale_ones(tmp_path: Path) -> No
     (tmp_path / "archivecluster.yaml").write_text("# stale\n", encoding="utf-8")
     stale = runner.invoke(app, ["crds", "--output", str(tmp_path), "--check"])
     assert stale.exit_code == 1
-    assert "stale CRDs: archivecluster.yaml; run `archivestream crds`" in stale.output
+    stale_file = tmp_path / "archivecluster.yaml"
+    assert f"stale CRDs: {stale_file}; run `archivestream crds`" in stale.output
