@@ -18,11 +18,16 @@ Key = tuple[str, str, str]  # (group/version/plural, namespace, name)
 class Cache:
     """Objects by resource, namespace and name, as last seen on a watch or in a write."""
 
-    def __init__(self) -> None:
+    def __init__(self, watched: set[str]) -> None:
         self._objects: dict[Key, dict[str, Any]] = {}
+        # Only what a watch keeps fresh is cached; anything else (a KEDA ScaledObject, whose
+        # status only KEDA writes) is always read from the API.
+        self.watched = watched
 
     def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
         """The last known object, or None when the cache has not seen it (or saw it go)."""
+        if resource not in self.watched:
+            return None
         return self._objects.get((resource, namespace, name))
 
     def list(self, resource: str, namespace: str) -> list[dict[str, Any]]:
@@ -35,6 +40,8 @@ class Cache:
 
     def seen(self, resource: str, event_type: str | None, body: dict[str, Any]) -> None:
         """Record a watch event (or a write's answer: `event_type` None)."""
+        if resource not in self.watched:
+            return
         metadata = body.get("metadata") or {}
         key = (resource, metadata.get("namespace") or "", metadata.get("name") or "")
         if event_type == "DELETED":

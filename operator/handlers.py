@@ -92,6 +92,11 @@ class Result:
     staged: str = ""  # a stage left out until the one before it is ready
 
 
+def resource_path(group: str, version: str, plural: str) -> str:
+    """`group/version/plural`, or `v1/plural` for the core group."""
+    return f"{group}/{version}/{plural}" if group else f"{version}/{plural}"
+
+
 def owner_of(body: dict[str, Any]) -> tuple[str, str, str] | None:
     """(kind, namespace, name) of the ArchiveCluster or CrawlRegion controlling a child."""
     for reference in body.get("metadata", {}).get("ownerReferences", []) or []:
@@ -115,7 +120,9 @@ class Reconciler:
     def __init__(self, api: apiserver.ApiClient, options: Options) -> None:
         self.api = api
         self.options = options
-        self.cache = cache.Cache()
+        self.cache = cache.Cache(
+            {CLUSTERS, REGIONS} | {resource_path(*resource) for resource in CHILD_RESOURCES}
+        )
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._keda: tuple[float, bool] | None = None
@@ -626,7 +633,7 @@ def build(
         return handler
 
     for child_group, child_version, plural in CHILD_RESOURCES:
-        resource = f"{child_group}/{child_version}/{plural}" if child_group else f"v1/{plural}"
+        resource = resource_path(child_group, child_version, plural)
         kopf.on.event(child_group, child_version, plural, registry=registry, id=f"seen-{plural}")(
             child_seen(resource)
         )

@@ -82,3 +82,44 @@ async def test_fixed_workers_through_the_scale_subresource() -> None:
         selector = status["workers"]["selector"]
         assert "app.kubernetes.io/component=crawler" in selector
         assert "archivestream.io/region=us-east-1" in selector
+
+
+async def test_keda_scaled_object_when_keda_is_installed() -> None:
+    async with running_operator(with_keda=True) as op:
+        await op.kubectl.create(cluster_manifest())
+        await op.kubectl.create(region_manifest())
+        await converge(op, CLUSTERS, "main")
+        scaled = await op.eventually(
+            lambda: region_child(op, "ScaledObject"), "a KEDA ScaledObject"
+        )
+        assert region_child(op, "HorizontalPodAutoscaler") is None
+        name = scaled["metadata"]["name"]
+
+        # Play KEDA: its ScaledObject is Ready and it drives an HPA of its own.
+        await op.kubectl.patch(
+            "keda.sh/v1alpha1/scaledobjects", NS, name,
+            {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}, sub="status",
+        )  # fmt: skip
+        hpa_name = scaled["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"]
+        await op.kubectl.create(
+            {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": hpa_name, "namespace": NS},
+                "spec": {"minReplicas": 2, "maxReplicas": 20},
+            }
+        )
+        await op.kubectl.patch(
+            HPAS, NS, hpa_name,
+            {"status": {"currentReplicas": 3, "desiredReplicas": 4, "currentMetrics": [
+                {"type": "External", "external": {"current": {"averageValue": "20k"}}}]}},
+            sub="status",
+        )  # fmt: skip
+        status = await converge(op, REGIONS, "us-east-1")
+        await op.eventually(
+            lambda: op.status(REGIONS, NS, "us-east-1").get("frontierDepth") == 60000,
+            "the frontier depth KEDA's HPA saw",
+        )
+        status = op.status(REGIONS, NS, "us-east-1")
+        assert status["autoscaler"] == "keda"
+        assert status["workers"]["desired"] == 4 and status["workers"]["current"] == 3

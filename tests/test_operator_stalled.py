@@ -87,3 +87,24 @@ async def test_region_of_an_absent_cluster_stalls_until_it_exists() -> None:
         await converge(op, CLUSTERS, "later")
         status = await converge(op, REGIONS, "us-east-1")
         assert status["workers"]["desired"] == 2
+
+
+async def test_region_without_a_bucket_stalls_until_one_is_named() -> None:
+    async with running_operator() as op:
+        await op.kubectl.create(cluster_manifest())
+        await op.kubectl.create(region_manifest(storage={"s3": {}}))
+
+        def stalled() -> dict:
+            condition = op.condition(REGIONS, NS, "us-east-1", "Stalled")
+            return condition if condition.get("status") == "True" else {}
+
+        condition = await op.eventually(stalled, "Stalled=True")
+        assert condition["reason"] == "InvalidSpec"
+        assert "bucket" in condition["message"]
+
+        await op.kubectl.patch(
+            REGIONS, NS, "us-east-1", {"spec": {"storage": {"s3": {"bucket": "warc"}}}}
+        )
+        await converge(op, CLUSTERS, "main")
+        status = await converge(op, REGIONS, "us-east-1")
+        assert status["observedGeneration"] == 2
