@@ -5,11 +5,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import yaml
 from kube_emulator import CLUSTERS, NS, REGIONS, converge, running_operator
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi-region"
 REGION_NAMES = ("us-east-1", "eu-west-1", "ap-south-1")
+
+
+CRDS = Path(__file__).resolve().parent.parent / "crds"
+
+
+def status_schema(kind: str) -> dict:
+    crd = yaml.safe_load((CRDS / f"{kind.lower()}.yaml").read_text())
+    return crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+
+
+def unpruned(value: object, schema: dict, path: str = "status") -> list[str]:
+    """Fields an API server would prune from `value`: those its structural schema lacks."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        if properties is None:
+            extra = schema.get("additionalProperties")
+            return [] if extra else [path]
+        missing = [f"{path}.{key}" for key in value if key not in properties]
+        for key, item in value.items():
+            if key in properties:
+                missing += unpruned(item, properties[key], f"{path}.{key}")
+        return missing
+    if isinstance(value, list):
+        return [m for item in value for m in unpruned(item, schema.get("items", {}), path + "[]")]
+    return []
+
+
+def assert_schema_keeps(kind: str, status: dict) -> None:
+    """The status the operator wrote survives the CRD's schema whole, and is valid."""
+    schema = status_schema(kind)
+    assert unpruned(status, schema) == []
+    jsonschema.validate(status, schema)
 
 
 def example_manifests() -> list[dict]:
@@ -59,3 +94,6 @@ async def test_three_region_example_converges() -> None:
         assert status["api"] == {"ready": 2, "total": 2}
         ready = [c for c in status["conditions"] if c["type"] == "Ready"][0]
         assert ready["status"] == "True"
+        assert_schema_keeps("ArchiveCluster", status)
+        for name in REGION_NAMES:
+            assert_schema_keeps("CrawlRegion", op.status(REGIONS, NS, name))
