@@ -28,7 +28,7 @@ import kube_emulator  # noqa: E402
 from test_operator_three_regions import REGION_NAMES, example_manifests  # noqa: E402
 
 from archivestream.core import logs  # noqa: E402
-from archivestream.operator import handlers  # noqa: E402
+from archivestream.operator import apiserver, reconciler  # noqa: E402
 
 NS = kube_emulator.NS
 
@@ -106,8 +106,8 @@ async def single_reconciles() -> None:
     """One reconcile at a time, called directly, on a cold and then a warm cache."""
     async with kube_emulator.ApiServer() as server, kmock.Server(server) as http:
         url = str(http.url).rstrip("/")
-        reconciler = handlers.Reconciler(handlers.apiserver.ApiClient(), handlers.Options())
-        reconciler.api.connect(kopf.ConnectionInfo(server=url))
+        runner = reconciler.Reconciler(apiserver.ApiClient(), reconciler.Options())
+        runner.api.connect(kopf.ConnectionInfo(server=url))
         kubectl = kube_emulator.Kubectl(url)
         try:
             for manifest in example_manifests():
@@ -115,18 +115,18 @@ async def single_reconciles() -> None:
 
             async def measure(label: str) -> None:
                 mark = len(list(server._requests))
-                await reconciler.cluster(NS, "main")
+                await runner.cluster(NS, "main")
                 print(show(f"{label} ArchiveCluster", calls(server, mark, "archivestream")))
                 mark = len(list(server._requests))
                 for name in REGION_NAMES:
-                    await reconciler.region(NS, name)
+                    await runner.region(NS, name)
                 print(show(f"{label} 3 CrawlRegions", calls(server, mark, "archivestream")))
 
             await measure("first reconcile,")
             await measure("second reconcile (regions now counted),")
             await measure("third reconcile (nothing changed),")
         finally:
-            await reconciler.stop()
+            await runner.stop()
             await kubectl.close()
 
 
