@@ -92,8 +92,9 @@ async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconcile
         desired = builders.cluster_children(
             cluster, secrets=secrets, database_ready=database_ready, schema_ready=schema_ready
         )
-        result.outcomes += await r.ensure_all(body, desired)
-        await r.prune(body, desired)
+        await r.ensure_all(body, desired, result)
+        if result.blocker is None:
+            await r.prune(body, desired)
         if not schema_ready:
             # What is staged out still counts as not converged.
             waiting = "database" if not database_ready else "migrations"
@@ -119,7 +120,8 @@ async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconcile
         generation=generation, children=states, blocker=result.blocker, old=old
     )
     new_status = {"observedGeneration": generation, "conditions": new_conditions, **summary}
-    if cluster is not None:
+    if cluster is not None and result.blocker is None and not result.staged:
+        # The version whose migrations have run; until then the one before stays.
         new_status["version"] = cluster.spec.version
     result.status_written = await r.write_status(reconciler.CLUSTERS, body, new_status)
     events.post(body, events.announcements(result.outcomes, old, new_conditions))

@@ -79,7 +79,7 @@ async def reconcile(
                 return [("spec", "replicas")]
             return []
 
-        result.outcomes = await r.ensure_all(body, desired, create_only)
+        await r.ensure_all(body, desired, result, create_only)
         if result.blocker is None:
             await r.prune(body, desired)
 

@@ -204,20 +204,38 @@ class Reconciler:
         self,
         owner: dict[str, Any],
         desired: list[dict[str, Any]],
+        result: Result,
         create_only: Callable[[dict[str, Any]], list[tuple[str, ...]]] = lambda _: [],
-    ) -> list[children.Outcome]:
-        outcomes = []
+    ) -> None:
+        """Write every desired child; a child the API server refuses stalls the resource.
+
+        A refusal (an immutable field changed, a quota, a policy) will not pass by waiting:
+        it becomes `Stalled` with the API server's own words, and the other children are
+        still written.
+        """
         for manifest in desired:
-            outcomes.append(
-                await children.ensure(
+            try:
+                outcome = await children.ensure(
                     self.api,
                     manifest,
                     owner,
                     known=self.cache,
                     create_only_fields=create_only(manifest),
                 )
-            )
-        return outcomes
+            except apiserver.ApiError as error:
+                if not 400 <= error.status < 500 or error.status in (408, 409, 429):
+                    raise  # the API server is unwell or busy: kopf retries
+                name = manifest["metadata"]["name"]
+                log.warning("child refused", kind=manifest["kind"], name=name, error=str(error))
+                if result.blocker is None:
+                    result.blocker = conditions.Blocker(
+                        "stalled",
+                        "ChildRefused",
+                        f"the API server refused {manifest['kind']} {name}: {error}; "
+                        "change the spec back, or delete the child to have it recreated",
+                    )
+                continue
+            result.outcomes.append(outcome)
 
     async def prune(self, owner: dict[str, Any], desired: list[dict[str, Any]]) -> None:
         wanted = {(m["kind"], m["metadata"]["name"]) for m in desired}
