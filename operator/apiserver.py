@@ -166,4 +166,6 @@ class ApiClient:
             data = await self._call("GET", prefix + group_version)
         except ApiError:
             return False
-        return bool(data) and any(item.get("name") == plural for item in data.get("resources", []))
+        if not data:
+            return False
+        return any(item.get("name") == plural for item in data.get("resources", []))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import kopf
 import structlog
@@ -87,8 +87,8 @@ def post(body: dict[str, Any], items: Iterable[Announcement]) -> None:
     for item in items:
         try:
             if item.type == "Warning":
-                kopf.warn(body, reason=item.reason, message=item.message[:1024])
+                kopf.warn(cast(kopf.Body, body), reason=item.reason, message=item.message[:1024])
             else:
-                kopf.info(body, reason=item.reason, message=item.message[:1024])
+                kopf.info(cast(kopf.Body, body), reason=item.reason, message=item.message[:1024])
         except LookupError:
             log.info("event", type=item.type, reason=item.reason, message=item.message)

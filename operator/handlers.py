@@ -54,13 +54,13 @@ def build(
     @kopf.on.resume(group, version, "archiveclusters", registry=registry)
     @kopf.on.create(group, version, "archiveclusters", registry=registry)
     @kopf.on.update(group, version, "archiveclusters", registry=registry)
-    async def cluster_changed(namespace: str, name: str, **_: Any) -> None:
-        await runner.cluster(namespace, name)
+    async def cluster_changed(namespace: str | None, name: str, **_: Any) -> None:
+        await runner.cluster(namespace or "", name)
 
     @kopf.timer(group, version, "archiveclusters", interval=options.resync_interval,
                 registry=registry)  # fmt: skip
-    async def cluster_resync(namespace: str, name: str, **_: Any) -> None:
-        await runner.cluster(namespace, name)
+    async def cluster_resync(namespace: str | None, name: str, **_: Any) -> None:
+        await runner.cluster(namespace or "", name)
 
     @kopf.on.delete(
         group,
@@ -71,38 +71,38 @@ def build(
     )
     async def cluster_deleted(body: kopf.Body, **_: Any) -> None:
         deleted = await archivecluster.delete_volumes(runner, dict(body))
-        kopf.info(dict(body), reason="VolumesDeleted", message=f"deleted {len(deleted)} claims")
+        kopf.info(body, reason="VolumesDeleted", message=f"deleted {len(deleted)} claims")
 
     # CrawlRegion: the same, and its cluster recounts its regions when one goes.
 
     @kopf.on.resume(group, version, "crawlregions", registry=registry)
     @kopf.on.create(group, version, "crawlregions", registry=registry)
     @kopf.on.update(group, version, "crawlregions", registry=registry)
-    async def region_changed(namespace: str, name: str, **_: Any) -> None:
-        await runner.region(namespace, name)
+    async def region_changed(namespace: str | None, name: str, **_: Any) -> None:
+        await runner.region(namespace or "", name)
 
     @kopf.timer(group, version, "crawlregions", interval=options.resync_interval,
                 registry=registry)  # fmt: skip
-    async def region_resync(namespace: str, name: str, **_: Any) -> None:
-        await runner.region(namespace, name)
+    async def region_resync(namespace: str | None, name: str, **_: Any) -> None:
+        await runner.region(namespace or "", name)
 
     # The watch streams feed the cache: the custom resources, the children and Secrets.
 
     @kopf.on.event(group, version, "archiveclusters", registry=registry)
-    async def cluster_seen(type: str | None, body: kopf.Body, **_: Any) -> None:
+    async def cluster_seen(type: str, body: kopf.Body, **_: Any) -> None:
         runner.cache.seen(CLUSTERS, type, dict(body))
 
     @kopf.on.event(group, version, "crawlregions", registry=registry)
-    async def region_seen(type: str | None, body: kopf.Body, namespace: str, **_: Any) -> None:
+    async def region_seen(type: str, body: kopf.Body, namespace: str | None, **_: Any) -> None:
         runner.cache.seen(REGIONS, type, dict(body))
         if type == "DELETED":
             # Its cluster counts one region less.
             cluster_name = (body.get("spec") or {}).get("clusterRef", {}).get("name")
             if cluster_name:
-                runner.trigger("ArchiveCluster", namespace, cluster_name)
+                runner.trigger("ArchiveCluster", namespace or "", cluster_name)
 
     def child_seen(resource: str) -> Callable[..., Any]:
-        async def handler(type: str | None, body: kopf.Body, **_: Any) -> None:
+        async def handler(type: str, body: kopf.Body, **_: Any) -> None:
             live = dict(body)
             runner.cache.seen(resource, type, live)
             owner = reconciler.owner_of(live)
