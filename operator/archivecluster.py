@@ -30,7 +30,7 @@ from archivestream.operator.builders import migrations, naming
 log = structlog.get_logger("archivestream.operator")
 
 
-async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconciler.Result:
+async def reconcile(runner: reconciler.Reconciler, body: dict[str, Any]) -> reconciler.Result:
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     generation = int(body["metadata"].get("generation") or 0)
     old = (body.get("status") or {}).get("conditions")
@@ -47,16 +47,16 @@ async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconcile
 
     secrets: dict[str, dict[str, str] | None] = {}
     if cluster is not None:
-        secrets = dict(await r.read_secrets(namespace, builders.secrets_to_read(cluster)))
+        secrets = dict(await runner.read_secrets(namespace, builders.secrets_to_read(cluster)))
         problems = builders.secret_problems(builders.required_secrets(cluster), secrets)
-        result.blocker = r.secret_blocker(problems)
+        result.blocker = runner.secret_blocker(problems)
 
     database_reachable: bool | None = None
     if cluster is not None and result.blocker is None and cluster.spec.database.external:
         ref = cluster.spec.database.external.url_secret_ref
         url = reconciler.secret_value(secrets.get(ref.name), ref.key) or ""
         try:
-            problem = await probes.unreachable(url, within=r.options.probe_timeout)
+            problem = await probes.unreachable(url, within=runner.options.probe_timeout)
         except ValueError as error:
             result.blocker = conditions.Blocker(
                 "stalled", "InvalidDatabaseURL", f"{error} (Secret {ref.name!r})"
@@ -73,28 +73,28 @@ async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconcile
         # Key generation is CPU work: off the event loop.
         generated = await asyncio.to_thread(builders.generated_secrets, cluster, existing=secrets)
         for secret in generated:
-            outcome = await children.ensure(r.api, secret, body, known=r.cache)
+            outcome = await children.ensure(runner.api, secret, body, known=runner.cache)
             result.outcomes.append(outcome)
             secrets[outcome.name] = dict(outcome.live.get("data") or {})
 
         # The migrations Job waits for the database, the API for the schema. Once the
         # Job of this spec exists it stays, even while a database pod restarts.
-        job = await r.read("batch/v1/jobs", namespace, migrations.job_name(cluster))
+        job = await runner.read("batch/v1/jobs", namespace, migrations.job_name(cluster))
         if job is not None:
             database_ready = True
         elif database_reachable is None:
-            database_ready = await r.converged(
+            database_ready = await runner.converged(
                 "apps/v1/statefulsets", namespace, naming.cockroachdb(name)
-            ) and await r.converged("batch/v1/jobs", namespace, naming.cockroachdb_init(name))
+            ) and await runner.converged("batch/v1/jobs", namespace, naming.cockroachdb_init(name))
         else:
             database_ready = database_reachable
         schema_ready = job is not None and conditions.child_state(job).converged
         desired = builders.cluster_children(
             cluster, secrets=secrets, database_ready=database_ready, schema_ready=schema_ready
         )
-        await r.ensure_all(body, desired, result)
+        await runner.ensure_all(body, desired, result)
         if result.blocker is None:
-            await r.prune(body, desired)
+            await runner.prune(body, desired)
         if not schema_ready:
             # What is staged out still counts as not converged.
             waiting = "database" if not database_ready else "migrations"
@@ -103,7 +103,7 @@ async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconcile
     workloads = [o.live for o in result.outcomes if o.kind != "Secret"]
     regions = [
         region
-        for region in r.cache.list(reconciler.REGIONS, namespace)
+        for region in runner.cache.list(reconciler.REGIONS, namespace)
         if (region.get("spec") or {}).get("clusterRef", {}).get("name") == name
     ]
     summary = status.cluster_summary(
@@ -123,12 +123,12 @@ async def reconcile(r: reconciler.Reconciler, body: dict[str, Any]) -> reconcile
     if cluster is not None and result.blocker is None and not result.staged:
         # The version whose migrations have run; until then the one before stays.
         new_status["version"] = cluster.spec.version
-    result.status_written = await r.write_status(reconciler.CLUSTERS, body, new_status)
+    result.status_written = await runner.write_status(reconciler.CLUSTERS, body, new_status)
     events.post(body, events.announcements(result.outcomes, old, new_conditions))
     return result
 
 
-async def delete_volumes(r: reconciler.Reconciler, body: dict[str, Any]) -> list[str]:
+async def delete_volumes(runner: reconciler.Reconciler, body: dict[str, Any]) -> list[str]:
     """Delete the volumes of the cluster's StatefulSets (deletionPolicy: Delete).
 
     PersistentVolumeClaims made from a StatefulSet's volumeClaimTemplates belong to no
@@ -146,12 +146,12 @@ async def delete_volumes(r: reconciler.Reconciler, body: dict[str, Any]) -> list
         for template in manifest["spec"].get("volumeClaimTemplates", [])
     ]
     deleted = []
-    for claim in await r.api.list("v1/persistentvolumeclaims", namespace):
+    for claim in await runner.api.list("v1/persistentvolumeclaims", namespace):
         claim_name = claim["metadata"]["name"]
         for template, statefulset in patterns:
             prefix = f"{template}-{statefulset}-"
             if claim_name.startswith(prefix) and claim_name[len(prefix) :].isdigit():
-                await r.api.delete("v1/persistentvolumeclaims", namespace, claim_name)
+                await runner.api.delete("v1/persistentvolumeclaims", namespace, claim_name)
                 deleted.append(claim_name)
     log.info("volumes deleted", namespace=namespace, name=cluster.name, claims=deleted)
     return deleted

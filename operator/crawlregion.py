@@ -20,7 +20,7 @@ log = structlog.get_logger("archivestream.operator")
 
 
 async def reconcile(
-    r: reconciler.Reconciler, body: dict[str, Any]
+    runner: reconciler.Reconciler, body: dict[str, Any]
 ) -> tuple[reconciler.Result, str | None]:
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     generation = int(body["metadata"].get("generation") or 0)
@@ -40,7 +40,7 @@ async def reconcile(
 
     if region is not None:
         cluster_name = region.spec.cluster_ref.name
-        cluster_body = await r.read(reconciler.CLUSTERS, namespace, cluster_name)
+        cluster_body = await runner.read(reconciler.CLUSTERS, namespace, cluster_name)
         if cluster_body is None:
             result.blocker = conditions.Blocker(
                 "stalled",
@@ -58,13 +58,13 @@ async def reconcile(
 
     secrets: rollout.SecretData = {}
     if region is not None and cluster is not None and result.blocker is None:
-        secrets = await r.read_secrets(namespace, builders.secrets_to_read(cluster, region))
+        secrets = await runner.read_secrets(namespace, builders.secrets_to_read(cluster, region))
         problems = builders.secret_problems(builders.required_secrets(cluster, region), secrets)
-        result.blocker = r.secret_blocker(problems)
+        result.blocker = runner.secret_blocker(problems)
 
     autoscaled = region is not None and region.spec.workers.autoscaling
     if region is not None and cluster is not None and result.blocker is None:
-        keda_available = autoscaled and await r.keda_installed()
+        keda_available = autoscaled and await runner.keda_installed()
         try:
             desired = builders.region_children(
                 region, cluster, secrets=secrets, keda_available=keda_available
@@ -79,9 +79,9 @@ async def reconcile(
                 return [("spec", "replicas")]
             return []
 
-        await r.ensure_all(body, desired, result, create_only)
+        await runner.ensure_all(body, desired, result, create_only)
         if result.blocker is None:
-            await r.prune(body, desired)
+            await runner.prune(body, desired)
 
     live_children = [outcome.live for outcome in result.outcomes]
     autoscaler_status: dict[str, Any] | None = None
@@ -89,7 +89,7 @@ async def reconcile(
         hpa = next((c for c in live_children if c["kind"] == "HorizontalPodAutoscaler"), None)
         if hpa is None and any(o.kind == "ScaledObject" for o in result.outcomes):
             # KEDA drives an HPA of its own under the crawler's name; its status is ours.
-            hpa = await r.read(
+            hpa = await runner.read(
                 "autoscaling/v2/horizontalpodautoscalers",
                 namespace,
                 crawler.name(region, cluster),
@@ -125,6 +125,6 @@ async def reconcile(
             if "HorizontalPodAutoscaler" in kinds
             else "none"
         )
-    result.status_written = await r.write_status(reconciler.REGIONS, body, new_status)
+    result.status_written = await runner.write_status(reconciler.REGIONS, body, new_status)
     events.post(body, events.announcements(result.outcomes, old, new_conditions))
     return result, cluster_name
