@@ -35,15 +35,16 @@ async def reconcile(runner: reconciler.Reconciler, body: dict[str, Any]) -> reco
     generation = int(body["metadata"].get("generation") or 0)
     old = (body.get("status") or {}).get("conditions")
     result = reconciler.Result()
+    if reconciler.paused(body):
+        # Honoured before anything else, even on a spec that does not parse.
+        log.info("paused", kind="ArchiveCluster", namespace=namespace, name=name)
+        return reconciler.Result(paused=True)
 
     try:
         cluster: models.ArchiveCluster | None = models.ArchiveCluster.from_body(body)
     except models.SpecError as error:
         result.blocker = conditions.Blocker("stalled", "InvalidSpec", str(error))
         cluster = None
-    if cluster is not None and cluster.paused:
-        log.info("paused", kind="ArchiveCluster", namespace=namespace, name=name)
-        return reconciler.Result(paused=True)
 
     secrets: dict[str, dict[str, str] | None] = {}
     if cluster is not None:

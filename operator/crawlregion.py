@@ -26,6 +26,10 @@ async def reconcile(
     generation = int(body["metadata"].get("generation") or 0)
     old = (body.get("status") or {}).get("conditions")
     result = reconciler.Result()
+    if reconciler.paused(body):
+        # Honoured before anything else, even on a spec that does not parse.
+        log.info("paused", kind="CrawlRegion", namespace=namespace, name=name)
+        return reconciler.Result(paused=True), None
     cluster: models.ArchiveCluster | None = None
     cluster_name: str | None = None
 
@@ -34,9 +38,6 @@ async def reconcile(
     except models.SpecError as error:
         result.blocker = conditions.Blocker("stalled", "InvalidSpec", str(error))
         region = None
-    if region is not None and region.paused:
-        log.info("paused", kind="CrawlRegion", namespace=namespace, name=name)
-        return reconciler.Result(paused=True), None
 
     if region is not None:
         cluster_name = region.spec.cluster_ref.name

@@ -94,6 +94,12 @@ def owner_of(body: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+def paused(body: dict[str, Any]) -> bool:
+    """Whether the annotation archivestream.io/paused is "true" on a resource."""
+    annotations = body.get("metadata", {}).get("annotations") or {}
+    return str(annotations.get(models.PAUSED_ANNOTATION, "")).lower() == "true"
+
+
 def secret_value(data: dict[str, str] | None, key: str) -> str | None:
     """A decoded value of a Secret's `data`, or None when the key is absent."""
     if not data or key not in data:

@@ -3,7 +3,15 @@ wait, nothing is written; removing it resumes."""
 
 from __future__ import annotations
 
-from kube_emulator import CLUSTERS, NS, cluster_manifest, converge, running_operator
+from kube_emulator import (
+    CLUSTERS,
+    NS,
+    REGIONS,
+    cluster_manifest,
+    converge,
+    region_manifest,
+    running_operator,
+)
 
 PAUSED = "archivestream.io/paused"
 
@@ -38,3 +46,31 @@ async def test_paused_resource_is_left_alone_until_resumed() -> None:
             lambda: op.server.live("apps/v1/deployments", NS, name), "the Deployment restored"
         )
         assert restored["spec"]["replicas"] == 5
+
+
+async def test_paused_region_keeps_a_hand_edit() -> None:
+    async with running_operator() as op:
+        await op.kubectl.create(cluster_manifest())
+        await op.kubectl.create(region_manifest())
+        await converge(op, CLUSTERS, "main")
+        await converge(op, REGIONS, "us-east-1")
+        uid = op.server.live(REGIONS, NS, "us-east-1")["metadata"]["uid"]
+        (name,) = [
+            c["metadata"]["name"] for c in op.children_of(NS, uid) if c["kind"] == "Deployment"
+        ]
+
+        await op.kubectl.patch(
+            REGIONS, NS, "us-east-1", {"metadata": {"annotations": {PAUSED: "true"}}}
+        )
+        await op.quiet(0.5)
+        mark = len(list(op.server._requests))
+        await op.kubectl.patch(
+            "apps/v1/deployments",
+            NS,
+            name,
+            {"metadata": {"labels": {"app.kubernetes.io/name": "x"}}},
+        )
+        await op.quiet(1.0)
+        assert op.server.operator_writes(since=mark) == []
+        labels = op.server.live("apps/v1/deployments", NS, name)["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == "x"
