@@ -48,11 +48,11 @@ def load_settings(log_level: str = "WARNING", **overrides: Any) -> settings_modu
 
 def run(coroutine: Any) -> Any:
     """Run a command's coroutine; a known failure ends with its one-line message."""
-    from archivestream.core.database import DatabaseUnavailable
+    from archivestream.core.errors import UserError
 
     try:
         return asyncio.run(coroutine)
-    except DatabaseUnavailable as error:
+    except UserError as error:
         typer.echo(f"archivestream: {error}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 
 from archivestream.core import embedded
+from archivestream.core.errors import UserError
 from archivestream.core.settings import Settings
 
 log = structlog.get_logger("archivestream.database")
@@ -21,7 +22,7 @@ log = structlog.get_logger("archivestream.database")
 EMBEDDED_DATABASE = "archivestream"
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(UserError):
     """The database cannot be reached; the message says which one and why."""
 
 
@@ -52,7 +53,7 @@ async def create_pool(settings: Settings, *, min_size: int = 1) -> asyncpg.Pool:
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=settings.db_pool_size, timeout=10
         )
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
     assert pool is not None
     return pool
@@ -112,6 +113,28 @@ async def migrate(pool: asyncpg.Pool) -> list[str]:
                 applied_now.append(version)
                 log.info("migration applied", version=version)
     return applied_now
+
+
+class SchemaOutOfDate(UserError):
+    """The database lacks migrations this version needs."""
+
+
+async def prepare(pool: asyncpg.Pool, settings: Settings) -> None:
+    """Ready the schema for a long-running process: migrate the embedded database (it is
+    ours), but only check an external one, where `archivestream migrate` (the operator's
+    migrations Job) is the one writer of the schema."""
+    if settings.embedded:
+        await migrate(pool)
+        return
+    try:
+        applied = set(await applied_versions(pool))
+    except asyncpg.UndefinedTableError:
+        applied = set()
+    missing = [version for version, _ in migration_files() if version not in applied]
+    if missing:
+        raise SchemaOutOfDate(
+            f"the database lacks migrations {', '.join(missing)}: run `archivestream migrate`"
+        )
 
 
 async def applied_versions(pool: asyncpg.Pool) -> list[str]:

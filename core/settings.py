@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     region_stale_seconds: float = Field(default=30.0, gt=0)
     db_pool_size: int = Field(default=10, ge=1, le=1000)
+    # `archivestream crawler` serves /metrics and /health here for Prometheus and the
+    # kubelet; 0 turns it off.
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = Field(default=9090, ge=0, le=65535)
 
     @field_validator("database_url")
     @classmethod

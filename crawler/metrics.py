@@ -2,11 +2,14 @@
 
 Names and labels are the design's contract. The WARC writer increments the bytes,
 files and deduplication counters from here; the worker counts pages and fetch times.
+A standalone worker (`archivestream crawler`) serves them itself with `serve`; in
+`archivestream up` the API's /metrics shows them.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
 pages_crawled_total = Counter(
     "archivestream_pages_crawled_total",
@@ -34,3 +37,26 @@ payloads_deduplicated_total = Counter(
     "Responses stored as revisit records because their payload was already stored.",
     ["region"],
 )
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def serve(host: str, port: int) -> web.AppRunner | None:
+    """Serve /metrics and /health on host:port until the runner is cleaned up; 0 is off."""
+    if port == 0:
+        return None
+    app = web.Application()
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/health", _health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import structlog
 
+from archivestream.core.errors import UserError
 from archivestream.core.settings import Settings
 
 log = structlog.get_logger("archivestream.storage")
@@ -28,7 +29,7 @@ MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 
 
-class StorageError(Exception):
+class StorageError(UserError):
     """A WARC file cannot be stored or read; the message says which and why."""
 
 

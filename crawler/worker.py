@@ -560,21 +560,29 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 async def run_forever(settings: Settings) -> None:
     """`archivestream crawler`: a worker of REGION until SIGTERM or SIGINT."""
-    from archivestream.core import database
-    from archivestream.crawler import search, storage
+    from archivestream.core import database, pool_metrics
+    from archivestream.crawler import metrics, search, storage
 
     pool = await database.create_pool(settings)
     store = storage.open_storage(settings)
     backend = search.open_search(settings, pool)
+    pool_metrics.track(pool, "crawler")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    exporter = None
     try:
+        await database.prepare(pool, settings)
+        await store.check()
+        exporter = await metrics.serve(settings.metrics_host, settings.metrics_port)
         await Worker(settings, pool, store, backend).run(stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+        if exporter is not None:
+            await exporter.cleanup()
+        pool_metrics.untrack("crawler")
         await backend.close()
         await store.close()
         await pool.close()

@@ -36,6 +36,7 @@ async def test_sigterm_is_a_graceful_stop(
         "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data"),
         "ARCHIVESTREAM_POLITENESS_DELAY": "0",
         "ARCHIVESTREAM_PER_HOST_CONCURRENCY": "2",
+        "ARCHIVESTREAM_METRICS_PORT": "0",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -21,6 +21,7 @@ COMPONENT = "crawler"
 # The longest fetch (ARCHIVESTREAM_TOTAL_TIMEOUT, 120 s by default) plus time to close and
 # upload a WARC file and release the leases.
 TERMINATION_GRACE_SECONDS = 300
+METRICS_PORT = 9090
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "500m", "memory": "512Mi"},
     "limits": {"memory": "2Gi"},
@@ -58,6 +59,13 @@ def deployment(
         env=env,
         resource_requirements=workload.resources(workers.resources, DEFAULT_RESOURCES),
         mounts=mounts,
+        # `archivestream crawler` serves /metrics and /health on ARCHIVESTREAM_METRICS_PORT.
+        ports=[{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
+        livenessProbe={
+            "httpGet": {"path": "/health", "port": "metrics"},
+            "periodSeconds": 20,
+            "failureThreshold": 3,
+        },
     )
     pod_labels = labels.labels(
         cluster.name, COMPONENT, region=region.spec.region, version=cluster.spec.version
