@@ -32,8 +32,7 @@ async def serve(
     """Serve until SIGINT or SIGTERM; `started` is set once the port is open."""
     pool = await database.create_pool(settings)
     try:
-        if settings.embedded:
-            await database.migrate(pool)
+        await database.prepare(pool, settings)
         pool_metrics.track(pool, "api")
         store = storage.open_storage(settings)
         backend = search.open_search(settings, pool)

@@ -22,7 +22,9 @@ async def test_migrations_apply_in_order_and_are_recorded(settings: Settings) ->
         assert await database.migrate(pool) == []
         tables = {
             row["tablename"]
-            for row in await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+            for row in await pool.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+            )
         }
         assert {"crawls", "captures", "frontier", "hosts", "regions", "rate_limits"} <= tables
     finally:
@@ -60,3 +62,23 @@ def test_two_migrate_processes_at_once(database_url: str) -> None:
             await conn.close()
 
     assert asyncio.run(count()) == len(database.migration_files())
+
+
+def test_a_process_on_an_unmigrated_database_says_to_migrate(database_url: str) -> None:
+    for command in ("api", "crawler"):
+        result = subprocess.run(
+            [sys.executable, "-m", "archivestream.core.cli", command],
+            env={
+                "DATABASE_URL": database_url,
+                "PATH": "/usr/bin:/bin",
+                "ARCHIVESTREAM_METRICS_PORT": "0",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1, (command, result.stderr)
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("archivestream: the database lacks migrations 001_initial"), last
+        assert last.endswith("run `archivestream migrate`")
+        assert "Traceback" not in result.stderr
