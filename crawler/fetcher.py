@@ -230,19 +230,22 @@ def decoded_payload(fetched: Fetched, *, max_bytes: int) -> bytes:
     The cap is what keeps a gzip bomb from filling memory: decompression stops there.
     An unknown coding or a corrupt stream gives what could be decoded (maybe nothing).
     """
-    coding = (fetched.header("content-encoding") or "").strip().lower()
+    return decoded_prefix(fetched.payload, fetched.header("content-encoding"), max_bytes=max_bytes)
+
+
+def decoded_prefix(payload: bytes, content_encoding: str | None, *, max_bytes: int) -> bytes:
+    """`decoded_payload` for a payload and its Content-Encoding header value."""
+    coding = (content_encoding or "").strip().lower()
     if coding in ("", "identity"):
-        return fetched.payload[:max_bytes]
+        return payload[:max_bytes]
     if coding in ("gzip", "x-gzip", "deflate"):
         wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS
         try:
-            return zlib.decompressobj(wbits).decompress(fetched.payload, max_bytes)
+            return zlib.decompressobj(wbits).decompress(payload, max_bytes)
         except zlib.error:
             if coding == "deflate":
                 try:
-                    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(
-                        fetched.payload, max_bytes
-                    )
+                    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(payload, max_bytes)
                 except zlib.error:
                     return b""
             return b""

@@ -43,7 +43,11 @@ def is_html(mime: str) -> bool:
 
 def extract(html: bytes | str, page_url: str) -> list[str]:
     """The canonical http(s) URLs `html` links to, in document order, without repeats."""
-    tree = HTMLParser(html)
+    return from_tree(HTMLParser(html), page_url)
+
+
+def from_tree(tree: HTMLParser, page_url: str) -> list[str]:
+    """The links of a page already parsed (see `page`, which parses each page once)."""
     base = _base_url(tree, page_url)
     found: list[str] = []
 

@@ -21,7 +21,6 @@ MAX_TITLE_CHARS = 1_000
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-_SPACE = re.compile(r"\s+")
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -157,8 +156,9 @@ def decode_html(body: bytes, headers: list[tuple[str, str]]) -> str:
 
 
 def _clean(text: str, limit: int) -> str:
-    # Whitespace runs shrink to one space, so a slice of 4x the cap is always enough.
-    return _SPACE.sub(" ", text[: limit * 4]).strip()[:limit]
+    # Whitespace runs shrink to one space, so a slice of 4x the cap is always enough;
+    # split/join does it in C, several times as fast as a regex substitution.
+    return " ".join(text[: limit * 4].split())[:limit]
 
 
 def extract(payload: bytes, headers: list[tuple[str, str]]) -> PageText | None:
@@ -169,8 +169,12 @@ def extract(payload: bytes, headers: list[tuple[str, str]]) -> PageText | None:
     body = decode_content(payload, header(headers, "content-encoding"))
     if body is None:
         return None
-    html = decode_html(body, headers)
-    tree = LexborHTMLParser(html)
+    return from_tree(LexborHTMLParser(decode_html(body, headers)))
+
+
+def from_tree(tree: LexborHTMLParser) -> PageText:
+    """Title and visible text of a parsed page. Strips the invisible elements from `tree`,
+    so anything else wanted from the tree (its links) must be taken first."""
     title_node = tree.css_first("title")
     title = _clean(title_node.text(deep=True), MAX_TITLE_CHARS) if title_node else ""
     tree.strip_tags(_INVISIBLE.split(", "))

@@ -4,8 +4,9 @@ Each fetch becomes a `response` record (or a `revisit` when its payload digest i
 already stored) followed by its `request` record, each its own gzip member, written with
 warcio in WARC/1.1 after a `warcinfo` record. A file grows in the spool folder under a
 `.open` name and is handed to storage when it closes; closing returns everything needed
-to index it (`ClosedWarc`). Hashing, text extraction, compression and file writes run in
-threads so the event loop keeps fetching.
+to index it (`ClosedWarc`). Hashing, compression and file writes run in threads and
+search text is read in the page reading processes (`page`), so the event loop keeps
+fetching.
 
 The payload is stored as received minus its transfer coding (content coding kept), so a
 `Transfer-Encoding` header would lie about the stored bytes: it is kept as
@@ -38,7 +39,7 @@ from warcio.warcwriter import WARCWriter
 from yarl import URL
 
 from archivestream.core.settings import Settings
-from archivestream.crawler import canonical, metrics, text
+from archivestream.crawler import canonical, metrics, page, text
 from archivestream.crawler.dedup import Deduplicator, Original
 from archivestream.crawler.search import SearchBackend, SearchDocument
 from archivestream.crawler.storage import Storage
@@ -383,8 +384,20 @@ class WarcWriter:
         log.info("warc opened", filename=filename, region=self.region)
         return opened
 
-    async def write(self, fetched: Fetched, *, crawl_id: uuid.UUID, surt: str) -> WrittenRecord:
-        """Write one fetch: request + response, or request + revisit for a known payload."""
+    async def write(
+        self,
+        fetched: Fetched,
+        *,
+        crawl_id: uuid.UUID,
+        surt: str,
+        page_work: page.PageWork | None = None,
+    ) -> WrittenRecord:
+        """Write one fetch: request + response, or request + revisit for a known payload.
+
+        An HTML response's search text comes from `page_work` when given (the worker reads
+        each page once, for its links and its text); it is started here, with its text
+        only when the payload is new.
+        """
         if len(fetched.payload) <= _INLINE_HASH_BYTES:
             digest = payload_digest(fetched.payload)
         else:
@@ -462,9 +475,16 @@ class WarcWriter:
 
         if document is not None and self.search_backend is not None:
             self.search_backend.prepare([document])
-        if original is None and _searchable(fetched):
-            await self._extraction_slots.acquire()
-            task = asyncio.create_task(self._extract(current, row, fetched))
+        wants_text = original is None and _searchable(fetched)
+        if page_work is None and wants_text:
+            page_work = page.PageWork(fetched, want_links=False)
+        if page_work is not None:
+            if wants_text:
+                await self._extraction_slots.acquire()
+            page_work.start(want_text=wants_text)
+        if wants_text:
+            assert page_work is not None
+            task = asyncio.create_task(self._extract(current, row, page_work))
             current.extracting.add(task)
             task.add_done_callback(current.extracting.discard)
         metrics.warc_bytes_written_total.labels(region=self.region).inc(written)
@@ -479,27 +499,29 @@ class WarcWriter:
             capture_id=row.id,
         )
 
-    async def _extract(self, current: _OpenWarc, row: CaptureRow, fetched: Fetched) -> None:
+    async def _extract(
+        self, current: _OpenWarc, row: CaptureRow, page_work: page.PageWork
+    ) -> None:
         """The search document of a written HTML response, made beside the writing."""
         try:
-            page = await asyncio.to_thread(text.extract, fetched.payload, fetched.response_headers)
+            found = await page_work.text()
         except Exception as error:  # a page that breaks the parser is not worth a crawl
-            log.warning("search text not extracted", url=fetched.url, error=str(error))
+            log.warning("search text not extracted", url=row.url, error=str(error))
             return
         finally:
             self._extraction_slots.release()
-        if page is None:
+        if found is None:
             return
         document = SearchDocument(
             capture_id=row.id,
             url=row.url,
             surt=row.surt,
             captured_at=row.captured_at,
-            title=page.title,
-            text=page.text,
+            title=found.title,
+            text=found.text,
         )
         current.documents.append(document)
-        current.text_chars += len(page.text)
+        current.text_chars += len(found.text)
         if self.search_backend is not None:
             self.search_backend.prepare([document])
 

@@ -36,6 +36,7 @@ from archivestream.crawler import (
     jobs,
     links,
     metrics,
+    page,
     robots,
     scope,
 )
@@ -47,9 +48,6 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_BACKOFF_SECONDS = 3600.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
-# Links are looked for in the first 8 MiB of decoded HTML: enough for any real page, and
-# the cap that keeps a gzip bomb from filling memory.
-MAX_HTML_BYTES = 8 * 1024 * 1024
 IDLE_SLEEP_SECONDS = 0.25
 # Links this worker already offered to a crawl's frontier, remembered up to this many
 # (then forgotten: the frontier's ON CONFLICT still keeps each URL once).
@@ -294,7 +292,14 @@ class Worker:
             )
             return outcome, delay if retry_after is not None else 0.0
 
-        await self._writer.write(fetched, crawl_id=claim.crawl_id, surt=claim.surt)
+        # An HTML page is read once, for its links (here) and its search text (the writer).
+        page_work = None
+        if 200 <= fetched.status < 300 and links.is_html(fetched.mime):
+            want_links = claim.depth < spec.max_depth and not fetched.truncated
+            page_work = page.PageWork(fetched, want_links=want_links)
+        await self._writer.write(
+            fetched, crawl_id=claim.crawl_id, surt=claim.surt, page_work=page_work
+        )
         note = None
         if fetched.truncated:
             note = f"body truncated at {len(fetched.payload)} bytes (max_body_bytes)"
@@ -309,9 +314,8 @@ class Worker:
                     http_status=fetched.status,
                     fetch_ms=fetch_ms,
                 ), 0.0
-        elif 200 <= fetched.status < 300 and links.is_html(fetched.mime):
-            if claim.depth < spec.max_depth and not fetched.truncated:
-                await self._follow_links(claim, fetched, spec, crawl_scope)
+        elif page_work is not None and page_work.want_links:
+            await self._follow_links(claim, await page_work.links(), crawl_scope)
 
         return frontier.Outcome(
             key=claim.key,
@@ -330,17 +334,8 @@ class Worker:
         )
 
     async def _follow_links(
-        self,
-        claim: frontier.Claim,
-        fetched: fetcher.Fetched,
-        spec: jobs.CrawlSpec,
-        crawl_scope: scope.Scope,
+        self, claim: frontier.Claim, found: list[str], crawl_scope: scope.Scope
     ) -> None:
-        body = fetcher.decoded_payload(fetched, max_bytes=MAX_HTML_BYTES)
-        if len(body) > 64 * 1024:
-            found = await asyncio.to_thread(links.extract, body, fetched.url)
-        else:
-            found = links.extract(body, fetched.url)
         depth = claim.depth + 1
         pending = self._links.setdefault(claim.crawl_id, [])
         seen = self._seen.get(claim.crawl_id)
