@@ -39,8 +39,8 @@ async def resolve_url(settings: Settings) -> str:
         if not exists:
             try:
                 await admin.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                pass  # another command created it a moment ago
     finally:
         await admin.close()
     return server.url(EMBEDDED_DATABASE)
