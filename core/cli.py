@@ -8,6 +8,7 @@ For people: `crawl`, `search`, `up`, `migrate`, `crds`. For the cluster's worklo
 from __future__ import annotations
 
 import asyncio
+import enum
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,12 +34,38 @@ DataDir = Annotated[
         "default ./archivestream-data).",
     ),
 ]
-LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
 
 
-def load_settings(log_level: str = "WARNING", **overrides: Any) -> settings_module.Settings:
+class Level(enum.StrEnum):
+    """Log levels the --log-level option takes."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+LogLevel = Annotated[
+    Level,
+    typer.Option("--log-level", case_sensitive=False, help="Least severe events logged."),
+]
+Port = Annotated[
+    int | None,
+    typer.Option("--port", min=1, max=65535, help="Port to listen on (default 3001)."),
+]
+Host = Annotated[
+    str | None,
+    typer.Option(
+        "--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)."
+    ),
+]
+
+
+def load_settings(
+    log_level: Level | str = Level.WARNING, **overrides: Any
+) -> settings_module.Settings:
     """Configure logging and read the settings; a bad one ends the process with one line."""
-    logs.configure(log_level)
+    logs.configure(str(log_level).upper())
     try:
         return settings_module.load(**overrides)
     except settings_module.SettingsError as error:
@@ -63,7 +90,8 @@ def run(coroutine: Any) -> Any:
 def crawl(
     urls: Annotated[list[str], typer.Argument(help="Seed URLs (http or https).")],
     max_pages: Annotated[
-        int | None, typer.Option("--max-pages", min=1, help="Stop after this many pages.")
+        int | None,
+        typer.Option("--max-pages", min=1, help="Stop after this many pages (default: no limit)."),
     ] = None,
     max_depth: Annotated[
         int, typer.Option("--max-depth", min=0, help="Links followed from a seed.")
@@ -78,10 +106,13 @@ def crawl(
     ] = None,
     politeness_delay: Annotated[
         float | None,
-        typer.Option("--delay", min=0, help="Seconds between two fetches from one host."),
+        typer.Option(
+            "--delay", min=0, help="Seconds between two fetches from one host (default 1)."
+        ),
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, help="Fetches in flight at once.")
+        int | None,
+        typer.Option("--concurrency", min=1, help="Fetches in flight at once (default 16)."),
     ] = None,
     per_host_concurrency: Annotated[
         int | None,
@@ -93,7 +124,7 @@ def crawl(
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent")] = None,
     data_dir: DataDir = None,
-    log_level: LogLevel = "WARNING",
+    log_level: LogLevel = Level.WARNING,
 ) -> None:
     """Crawl URLs into WARC files on this machine, then index them; prints a summary."""
     from archivestream.crawler import session
@@ -124,7 +155,7 @@ def search(
     query: Annotated[str, typer.Argument(help="Words to look for.")],
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
     data_dir: DataDir = None,
-    log_level: LogLevel = "WARNING",
+    log_level: LogLevel = Level.WARNING,
 ) -> None:
     """Search the archived pages; prints each match with its replay link."""
     from archivestream.api import search_command
@@ -135,10 +166,10 @@ def search(
 
 @app.command()
 def up(
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535)] = None,
-    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Port = None,
+    host: Host = None,
     data_dir: DataDir = None,
-    log_level: LogLevel = "INFO",
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """Run the API and a crawler worker together on the embedded defaults."""
     from archivestream.api import server
@@ -149,9 +180,9 @@ def up(
 
 @app.command()
 def api(
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535)] = None,
-    host: Annotated[str | None, typer.Option("--host")] = None,
-    log_level: LogLevel = "INFO",
+    port: Port = None,
+    host: Host = None,
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """Run the archive API (port 3001) against DATABASE_URL and friends."""
     from archivestream.api import server
@@ -161,7 +192,7 @@ def api(
 
 
 @app.command()
-def crawler(log_level: LogLevel = "INFO") -> None:
+def crawler(log_level: LogLevel = Level.INFO) -> None:
     """Run a crawler worker of REGION until stopped (SIGTERM releases its leases)."""
     from archivestream.crawler import worker
 
@@ -170,7 +201,7 @@ def crawler(log_level: LogLevel = "INFO") -> None:
 
 
 @app.command()
-def migrate(data_dir: DataDir = None, log_level: LogLevel = "INFO") -> None:
+def migrate(data_dir: DataDir = None, log_level: LogLevel = Level.INFO) -> None:
     """Apply the database migrations not yet applied; safe to run twice, or twice at once."""
     from archivestream.core import database
 
@@ -228,12 +259,12 @@ def operator(
         list[str] | None,
         typer.Option("--namespace", "-n", help="Namespaces to watch (default: all)."),
     ] = None,
-    log_level: LogLevel = "INFO",
+    log_level: LogLevel = Level.INFO,
 ) -> None:
     """Run the Kubernetes operator (kopf) reconciling ArchiveCluster and CrawlRegion."""
     from archivestream.operator import main as operator_main
 
-    logs.configure(log_level)
+    logs.configure(log_level.value)
     operator_main.run(namespaces=namespace or [], extra_args=list(ctx.args))
 
 

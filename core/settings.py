@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REGION_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -111,6 +111,15 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _bucket_with_endpoint(self) -> Settings:
+        if self.s3_endpoint and not self.s3_bucket:
+            raise ValueError(
+                "S3_ENDPOINT is set but S3_BUCKET is not: name the bucket WARC files go to, "
+                "or unset S3_ENDPOINT to keep them in the data folder"
+            )
+        return self
+
     @property
     def embedded(self) -> bool:
         """True when no DATABASE_URL is set and the embedded PostgreSQL is used."""
@@ -152,6 +161,9 @@ def load(**overrides: object) -> Settings:
         else:
             name = _ENV_NAMES.get(field, f"ARCHIVESTREAM_{field.upper()}")
         message = str(first["msg"]).removeprefix("Value error, ")
-        if name not in message:
-            message = f"{name}: {message} (got {first.get('input')!r})"
+        if not first["loc"]:
+            pass  # a rule across settings: its message names them
+        elif name not in message:
+            given = repr(first.get("input"))
+            message = f"{name}: {message}" + ("" if given in message else f" (got {given})")
         raise SettingsError(message) from None
