@@ -35,7 +35,7 @@ async def ready(request: web.Request) -> web.Response:
         ) from None
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise errors.unavailable(f"the database cannot be reached: {error}") from None
-    return web.json_response({"status": "ready"})
+    return web.json_response({"status": "ok"})
 
 
 async def frontier(request: web.Request) -> web.Response:

@@ -25,9 +25,8 @@ async def main(settings: Settings, query: str, *, limit: int = 10) -> int:
     """Print the hits for `query`; exit code 0 (also when nothing matches)."""
     pool = await database.create_pool(settings)
     try:
-        if settings.embedded:
-            # A fresh data folder has no tables yet; searching it finds nothing, not an error.
-            await database.migrate(pool)
+        # A fresh data folder has no tables yet; searching it finds nothing, not an error.
+        await database.prepare(pool, settings)
         backend = search.open_search(settings, pool)
         try:
             page = await backend.query(query, limit=limit)

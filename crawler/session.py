@@ -47,7 +47,13 @@ async def crawl_command(
     began = time.monotonic()
     pool = await database.create_pool(settings)
     try:
-        await database.migrate(pool)
+        await database.prepare(pool, settings)
+        store = storage.open_storage(settings)
+        try:
+            await store.check()
+        except storage.StorageError:
+            await store.close()
+            raise
         crawl_id = await jobs.create_crawl(
             pool,
             settings,
@@ -57,7 +63,6 @@ async def crawl_command(
             include=include,
             exclude=exclude,
         )
-        store = storage.open_storage(settings)
         backend = search.open_search(settings, pool)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -107,7 +112,7 @@ def _print_summary(result: jobs.CrawlProgress, elapsed: float, *, interrupted: b
     state = "interrupted" if interrupted else "finished"
     typer.echo(f"crawl {result.crawl_id} {state} in {elapsed:.1f} s")
     typer.echo(
-        f"pages: {result.pages}  bytes: {result.bytes}  failures: {result.failed}  "
+        f"pages: {result.pages}  WARC bytes: {result.bytes}  failures: {result.failed}  "
         f"deduplicated payloads: {result.revisits}  WARC files: {result.warc_files}"
     )
     if result.unfinished:

@@ -25,7 +25,7 @@ async def test_health_and_ready_answer_ok(api: TestClient) -> None:
 
     response = await api.get("/ready")
     assert response.status == 200
-    assert (await response.json())["status"] == "ready"
+    assert (await response.json())["status"] == "ok"
 
 
 async def test_ready_is_503_with_the_reason_when_the_database_is_closed(
