@@ -1,0 +1,43 @@
+"""`archivestream crawl` with a WARC store it cannot reach stops before fetching anything,
+with one line, and leaves no crawl half-started."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_s3_is_one_line_before_any_fetch(tmp_path: Path) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    env = {
+        **os.environ,
+        "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data"),
+        "S3_ENDPOINT": endpoint,
+        "S3_BUCKET": "warcs",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "archivestream.core.cli", "crawl", "http://127.0.0.1:9/"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"archivestream: S3 at {endpoint} cannot be reached"), last
+    assert not list((tmp_path / "data").glob("spool/*.open"))
