@@ -60,11 +60,12 @@ def read(
         prefix = fetcher.decoded_prefix(payload, coding, max_bytes=MAX_LINK_BYTES)
         return Reading(links.extract(prefix, page_url) if prefix else [], None)
 
-    tree = LexborHTMLParser(text.decode_html(body, headers))
+    source = text.decode_html(body, headers)
+    tree = LexborHTMLParser(source)
     found: list[str] = []
     if want_links:
         if len(body) <= MAX_LINK_BYTES:
-            found = links.from_tree(tree, page_url)
+            found = links.from_tree(tree, page_url, source=source)
         else:
             found = links.extract(body[:MAX_LINK_BYTES], page_url)
     return Reading(found, text.from_tree(tree) if want_text else None)

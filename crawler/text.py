@@ -26,7 +26,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_INVISIBLE = "script, style, noscript, template, svg, iframe, object"
+_INVISIBLE = ["script", "style", "noscript", "template", "svg", "iframe", "object"]
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def from_tree(tree: LexborHTMLParser) -> PageText:
     so anything else wanted from the tree (its links) must be taken first."""
     title_node = tree.css_first("title")
     title = _clean(title_node.text(deep=True), MAX_TITLE_CHARS) if title_node else ""
-    tree.strip_tags(_INVISIBLE.split(", "))
+    tree.strip_tags(_INVISIBLE)
     root = tree.body or tree.root
     text = root.text(deep=True, separator=" ") if root is not None else ""
     return PageText(title=title, text=_clean(text, MAX_TEXT_CHARS))
