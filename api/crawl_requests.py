@@ -68,6 +68,14 @@ async def create(request: web.Request) -> web.Response:
     except ValidationError as error:
         raise errors.bad_request(_first_problem(error)) from None
 
+    if asked.region is not None and asked.region != archive.settings.region:
+        known = sorted(row["name"] for row in await archive.pool.fetch("SELECT name FROM regions"))
+        if asked.region not in known:
+            raise errors.bad_request(
+                f"unknown region {asked.region!r}: a region is known once one of its workers "
+                f"has started; known: {', '.join(known) or 'none yet'}"
+            )
+
     try:
         crawl_id = await jobs.create_crawl(
             archive.pool,

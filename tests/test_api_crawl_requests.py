@@ -32,6 +32,8 @@ async def test_a_good_request_creates_a_crawl_with_its_seed_queued(api: TestClie
 
 
 async def test_region_and_depth_are_kept(api: TestClient, pool) -> None:
+    # A region is known once one of its workers has sent a heartbeat.
+    await pool.execute("INSERT INTO regions (name, last_heartbeat) VALUES ('eu-west-1', now())")
     response = await api.post(
         "/crawl", json={"url": "http://example.com/", "max_depth": 2, "region": "eu-west-1"}
     )
@@ -39,6 +41,15 @@ async def test_region_and_depth_are_kept(api: TestClient, pool) -> None:
     crawl_id = uuid.UUID((await response.json())["id"])
     row = await pool.fetchrow("SELECT region, max_depth FROM crawls WHERE id = $1", crawl_id)
     assert (row["region"], row["max_depth"]) == ("eu-west-1", 2)
+
+
+async def test_an_unknown_region_is_400_naming_the_known_ones(api: TestClient, pool) -> None:
+    await pool.execute("INSERT INTO regions (name, last_heartbeat) VALUES ('us-east-1', now())")
+    response = await api.post("/crawl", json={"url": "http://example.com/", "region": "nowhere"})
+    assert response.status == 400
+    reason = (await response.json())["error"]
+    assert "unknown region 'nowhere'" in reason and "known: us-east-1" in reason
+    assert await pool.fetchval("SELECT count(*) FROM crawls") == 0
 
 
 @pytest.mark.parametrize(
