@@ -19,6 +19,7 @@ from archivestream.operator.builders import (
     ownership,
     placement,
     rollout,
+    services,
     volumes,
     workload,
 )
@@ -62,49 +63,25 @@ def _pod_host(cluster: ArchiveCluster, ordinal: int | str) -> str:
     return f"{statefulset}-{ordinal}.{workload.service_host(statefulset, cluster)}"
 
 
+PORTS = [("grpc", GRPC_PORT), ("http", HTTP_PORT)]
+
+
 def headless_service(cluster: ArchiveCluster) -> dict[str, Any]:
     """The Service giving each node a stable DNS name; not-ready pods included to join."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(cluster, naming.cockroachdb(cluster.name)),
-        "spec": {
-            "clusterIP": "None",
-            "publishNotReadyAddresses": True,
-            "selector": _selector(cluster),
-            "ports": [
-                {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc"},
-                {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
-            ],
-        },
-    }
+    metadata = _metadata(cluster, naming.cockroachdb(cluster.name))
+    return services.service(metadata, _selector(cluster), PORTS, headless=True)
 
 
 def public_service(cluster: ArchiveCluster) -> dict[str, Any]:
     """The Service that SQL clients connect to; only ready nodes behind it."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(cluster, naming.cockroachdb_public(cluster.name)),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": _selector(cluster),
-            "ports": [
-                {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc"},
-                {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
-            ],
-        },
-    }
+    metadata = _metadata(cluster, naming.cockroachdb_public(cluster.name))
+    return services.service(metadata, _selector(cluster), PORTS, headless=False)
 
 
 def pod_disruption_budget(cluster: ArchiveCluster) -> dict[str, Any]:
     """At most one node down for a voluntary disruption, so ranges keep their quorum."""
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": _metadata(cluster, naming.cockroachdb(cluster.name)),
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector(cluster)}},
-    }
+    metadata = _metadata(cluster, naming.cockroachdb(cluster.name))
+    return services.pod_disruption_budget(metadata, _selector(cluster))
 
 
 def _certs_volume(cluster: ArchiveCluster, *, node: bool) -> dict[str, Any]:

@@ -16,7 +16,15 @@ import secrets as random_source
 import string
 from typing import Any
 
-from archivestream.operator.builders import labels, naming, placement, rollout, volumes, workload
+from archivestream.operator.builders import (
+    labels,
+    naming,
+    placement,
+    rollout,
+    services,
+    volumes,
+    workload,
+)
 from archivestream.operator.models import ArchiveCluster, ManagedSearch
 
 COMPONENT = "search"
@@ -96,43 +104,20 @@ def secret_names(cluster: ArchiveCluster) -> list[str]:
 
 def headless_service(cluster: ArchiveCluster) -> dict[str, Any]:
     """Stable DNS names for the nodes, used for discovery."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(cluster, naming.opensearch_headless(cluster.name)),
-        "spec": {
-            "clusterIP": "None",
-            "publishNotReadyAddresses": True,
-            "selector": _selector(cluster),
-            "ports": [
-                {"name": "http", "port": HTTP_PORT, "targetPort": "http"},
-                {"name": "transport", "port": TRANSPORT_PORT, "targetPort": "transport"},
-            ],
-        },
-    }
+    metadata = _metadata(cluster, naming.opensearch_headless(cluster.name))
+    ports = [("http", HTTP_PORT), ("transport", TRANSPORT_PORT)]
+    return services.service(metadata, _selector(cluster), ports, headless=True)
 
 
 def client_service(cluster: ArchiveCluster) -> dict[str, Any]:
     """The Service OPENSEARCH_URL names."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(cluster, naming.opensearch(cluster.name)),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": _selector(cluster),
-            "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http"}],
-        },
-    }
+    metadata = _metadata(cluster, naming.opensearch(cluster.name))
+    return services.service(metadata, _selector(cluster), [("http", HTTP_PORT)], headless=False)
 
 
 def pod_disruption_budget(cluster: ArchiveCluster) -> dict[str, Any]:
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": _metadata(cluster, naming.opensearch(cluster.name)),
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector(cluster)}},
-    }
+    metadata = _metadata(cluster, naming.opensearch(cluster.name))
+    return services.pod_disruption_budget(metadata, _selector(cluster))
 
 
 def _discovery_env(cluster: ArchiveCluster, managed: ManagedSearch) -> list[dict[str, Any]]:
