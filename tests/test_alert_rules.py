@@ -54,6 +54,28 @@ def alert(name: str, at: str, *expected: dict[str, Any]) -> dict[str, Any]:
     return {"eval_time": at, "alertname": name, "exp_alerts": list(expected)}
 
 
+def firing(labels: dict[str, str], summary: str, description: str) -> dict[str, Any]:
+    """One alert expected to fire, with exactly these labels and annotations."""
+    return {
+        "exp_labels": labels,
+        "exp_annotations": {"summary": summary, "description": description},
+    }
+
+
+def run_alert_tests(
+    tmp_path: Path,
+    rules: Path,
+    input_series: list[dict[str, str]],
+    *alerts: dict[str, Any],
+) -> None:
+    """Series one sample a minute through `rules`; each of `alerts` checked by promtool."""
+    run_tests(
+        tmp_path,
+        rules,
+        [{"interval": "1m", "input_series": input_series, "alert_rule_test": list(alerts)}],
+    )
+
+
 def test_rules_are_valid_promql(tmp_path: Path) -> None:
     result = promtool(tmp_path, "check", "rules", rule_file(tmp_path).name)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -69,48 +91,32 @@ def test_promtool_refuses_a_broken_rule(tmp_path: Path) -> None:
 
 def test_crawler_failure_rate_above_ten_percent(tmp_path: Path) -> None:
     series = 'archivestream_pages_crawled_total{{namespace="archive",region="{}",outcome="{}"}}'
-    run_tests(
+    run_alert_tests(
         tmp_path,
         rule_file(tmp_path),
         [
-            {
-                "interval": "1m",
-                "input_series": [
-                    # us-east-1: 20 of 100 pages a minute fail.
-                    {"series": series.format("us-east-1", "captured"), "values": "0+80x40"},
-                    {"series": series.format("us-east-1", "failed"), "values": "0+20x40"},
-                    # eu-west-1: 5 % fail; retries and robots.txt refusals are not failures.
-                    {"series": series.format("eu-west-1", "captured"), "values": "0+95x40"},
-                    {"series": series.format("eu-west-1", "failed"), "values": "0+5x40"},
-                    {"series": series.format("eu-west-1", "retried"), "values": "0+50x40"},
-                    {"series": series.format("eu-west-1", "blocked"), "values": "0+50x40"},
-                ],
-                "alert_rule_test": [
-                    # Pending (not firing) until the condition has held for 10 minutes.
-                    alert("ArchiveStreamCrawlerFailureRateHigh", "5m"),
-                    alert(
-                        "ArchiveStreamCrawlerFailureRateHigh",
-                        "30m",
-                        {
-                            "exp_labels": {
-                                "severity": "warning",
-                                "namespace": "archive",
-                                "region": "us-east-1",
-                            },
-                            "exp_annotations": {
-                                "summary": "Crawler failure rate above 10 % in us-east-1",
-                                "description": (
-                                    "20% of the pages fetched in region us-east-1 (namespace "
-                                    "archive) failed over the last 10m. Look for "
-                                    "domain-specific failures in the crawler logs and for "
-                                    "failed URLs (fetch attempts at the cap) in the frontier."
-                                ),
-                            },
-                        },
-                    ),
-                ],
-            }
+            # us-east-1: 20 of 100 pages a minute fail.
+            {"series": series.format("us-east-1", "captured"), "values": "0+80x40"},
+            {"series": series.format("us-east-1", "failed"), "values": "0+20x40"},
+            # eu-west-1: 5 % fail; retries and robots.txt refusals are not failures.
+            {"series": series.format("eu-west-1", "captured"), "values": "0+95x40"},
+            {"series": series.format("eu-west-1", "failed"), "values": "0+5x40"},
+            {"series": series.format("eu-west-1", "retried"), "values": "0+50x40"},
+            {"series": series.format("eu-west-1", "blocked"), "values": "0+50x40"},
         ],
+        # Pending (not firing) until the condition has held for 10 minutes.
+        alert("ArchiveStreamCrawlerFailureRateHigh", "5m"),
+        alert(
+            "ArchiveStreamCrawlerFailureRateHigh",
+            "30m",
+            firing(
+                {"severity": "warning", "namespace": "archive", "region": "us-east-1"},
+                "Crawler failure rate above 10 % in us-east-1",
+                "20% of the pages fetched in region us-east-1 (namespace archive) failed over "
+                "the last 10m. Look for domain-specific failures in the crawler logs and for "
+                "failed URLs (fetch attempts at the cap) in the frontier.",
+            ),
+        ),
     )
 
 
@@ -118,41 +124,26 @@ def test_frontier_depth_above_one_million_is_read_once_per_region(tmp_path: Path
     # Two API replicas export the same database-wide depth: the rule takes max(), so
     # 2 x 600,000 in eu-west-1 is 600,000 and stays quiet, where sum() would fire.
     series = 'archivestream_frontier_depth{{namespace="archive",region="{}",pod="{}"}}'
-    run_tests(
+    run_alert_tests(
         tmp_path,
         rule_file(tmp_path),
         [
-            {
-                "interval": "1m",
-                "input_series": [
-                    {"series": series.format("us-east-1", "api-0"), "values": "1500000x30"},
-                    {"series": series.format("us-east-1", "api-1"), "values": "1500000x30"},
-                    {"series": series.format("eu-west-1", "api-0"), "values": "600000x30"},
-                    {"series": series.format("eu-west-1", "api-1"), "values": "600000x30"},
-                ],
-                "alert_rule_test": [
-                    alert(
-                        "ArchiveStreamFrontierDepthHigh",
-                        "20m",
-                        {
-                            "exp_labels": {
-                                "severity": "warning",
-                                "namespace": "archive",
-                                "region": "us-east-1",
-                            },
-                            "exp_annotations": {
-                                "summary": "Frontier of us-east-1 holds more than 1000000 URLs",
-                                "description": (
-                                    "1.5M URLs wait in the frontier of region us-east-1. "
-                                    "Raise the CrawlRegion's workers.max, and check for stuck "
-                                    "URLs (repeated fetch attempts) and hosts that fail."
-                                ),
-                            },
-                        },
-                    ),
-                ],
-            }
+            {"series": series.format("us-east-1", "api-0"), "values": "1500000x30"},
+            {"series": series.format("us-east-1", "api-1"), "values": "1500000x30"},
+            {"series": series.format("eu-west-1", "api-0"), "values": "600000x30"},
+            {"series": series.format("eu-west-1", "api-1"), "values": "600000x30"},
         ],
+        alert(
+            "ArchiveStreamFrontierDepthHigh",
+            "20m",
+            firing(
+                {"severity": "warning", "namespace": "archive", "region": "us-east-1"},
+                "Frontier of us-east-1 holds more than 1000000 URLs",
+                "1.5M URLs wait in the frontier of region us-east-1. Raise the CrawlRegion's "
+                "workers.max, and check for stuck URLs (repeated fetch attempts) and hosts "
+                "that fail.",
+            ),
+        ),
     )
 
 
@@ -160,36 +151,21 @@ def test_thresholds_come_from_the_values(tmp_path: Path) -> None:
     # With the frontier threshold lowered to 500,000, eu-west-1's 600,000 fires.
     rules = rule_file(tmp_path, {"thresholds": {"frontierDepth": 500000}})
     series = 'archivestream_frontier_depth{namespace="archive",region="eu-west-1"}'
-    run_tests(
+    run_alert_tests(
         tmp_path,
         rules,
-        [
-            {
-                "interval": "1m",
-                "input_series": [{"series": series, "values": "600000x30"}],
-                "alert_rule_test": [
-                    alert(
-                        "ArchiveStreamFrontierDepthHigh",
-                        "20m",
-                        {
-                            "exp_labels": {
-                                "severity": "warning",
-                                "namespace": "archive",
-                                "region": "eu-west-1",
-                            },
-                            "exp_annotations": {
-                                "summary": "Frontier of eu-west-1 holds more than 500000 URLs",
-                                "description": (
-                                    "600k URLs wait in the frontier of region eu-west-1. "
-                                    "Raise the CrawlRegion's workers.max, and check for stuck "
-                                    "URLs (repeated fetch attempts) and hosts that fail."
-                                ),
-                            },
-                        },
-                    ),
-                ],
-            }
-        ],
+        [{"series": series, "values": "600000x30"}],
+        alert(
+            "ArchiveStreamFrontierDepthHigh",
+            "20m",
+            firing(
+                {"severity": "warning", "namespace": "archive", "region": "eu-west-1"},
+                "Frontier of eu-west-1 holds more than 500000 URLs",
+                "600k URLs wait in the frontier of region eu-west-1. Raise the CrawlRegion's "
+                "workers.max, and check for stuck URLs (repeated fetch attempts) and hosts "
+                "that fail.",
+            ),
+        ),
     )
 
 
@@ -206,32 +182,21 @@ def test_api_p95_latency_above_500_ms(tmp_path: Path) -> None:
         for namespace, counts in cumulative.items()
         for le, count in zip(("0.1", "0.5", "1", "+Inf"), counts, strict=True)
     ]
-    run_tests(
+    run_alert_tests(
         tmp_path,
         rule_file(tmp_path),
-        [
-            {
-                "interval": "1m",
-                "input_series": input_series,
-                "alert_rule_test": [
-                    alert(
-                        "ArchiveStreamApiLatencyHigh",
-                        "30m",
-                        {
-                            "exp_labels": {"severity": "warning", "namespace": "slow"},
-                            "exp_annotations": {
-                                "summary": "API p95 latency above 500 ms",
-                                "description": (
-                                    "95 % of the archive API's requests in namespace slow "
-                                    "took up to 875ms over the last 10m. Check the database "
-                                    "(pool usage, slow queries) and the API's replicas."
-                                ),
-                            },
-                        },
-                    ),
-                ],
-            }
-        ],
+        input_series,
+        alert(
+            "ArchiveStreamApiLatencyHigh",
+            "30m",
+            firing(
+                {"severity": "warning", "namespace": "slow"},
+                "API p95 latency above 500 ms",
+                "95 % of the archive API's requests in namespace slow took up to 875ms over "
+                "the last 10m. Check the database (pool usage, slow queries) and the API's "
+                "replicas.",
+            ),
+        ),
     )
 
 
@@ -240,43 +205,32 @@ def test_database_pool_exhausted(tmp_path: Path) -> None:
         labels = f'namespace="archive",pod="{pod}",component="api"'
         return {"series": f"archivestream_db_pool_{metric}{{{labels}}}", "values": f"{value}x20"}
 
-    run_tests(
+    run_alert_tests(
         tmp_path,
         rule_file(tmp_path),
         [
-            {
-                "interval": "1m",
-                "input_series": [
-                    pool("connections_in_use", "api-0", 10),
-                    pool("size", "api-0", 10),
-                    # Nine of ten in use is busy, not exhausted.
-                    pool("connections_in_use", "api-1", 9),
-                    pool("size", "api-1", 10),
-                ],
-                "alert_rule_test": [
-                    alert(
-                        "ArchiveStreamDatabasePoolExhausted",
-                        "10m",
-                        {
-                            "exp_labels": {
-                                "severity": "critical",
-                                "namespace": "archive",
-                                "pod": "api-0",
-                                "component": "api",
-                            },
-                            "exp_annotations": {
-                                "summary": "Database connection pool of api-0 exhausted",
-                                "description": (
-                                    "Every connection of the api pool in pod api-0 has been "
-                                    "in use for 5m; requests queue for a connection. Look for "
-                                    "slow queries, or raise the pool size."
-                                ),
-                            },
-                        },
-                    ),
-                ],
-            }
+            pool("connections_in_use", "api-0", 10),
+            pool("size", "api-0", 10),
+            # Nine of ten in use is busy, not exhausted.
+            pool("connections_in_use", "api-1", 9),
+            pool("size", "api-1", 10),
         ],
+        alert(
+            "ArchiveStreamDatabasePoolExhausted",
+            "10m",
+            firing(
+                {
+                    "severity": "critical",
+                    "namespace": "archive",
+                    "pod": "api-0",
+                    "component": "api",
+                },
+                "Database connection pool of api-0 exhausted",
+                "Every connection of the api pool in pod api-0 has been in use for 5m; "
+                "requests queue for a connection. Look for slow queries, or raise the pool "
+                "size.",
+            ),
+        ),
     )
 
 
@@ -294,39 +248,25 @@ def test_archive_volume_above_eighty_percent(tmp_path: Path) -> None:
     for claim, percent in volumes.items():
         input_series.append({"series": used.format(claim), "values": f"{percent}x30"})
         input_series.append({"series": capacity.format(claim), "values": "100x30"})
-    run_tests(
+    run_alert_tests(
         tmp_path,
         rule_file(tmp_path),
-        [
-            {
-                "interval": "1m",
-                "input_series": input_series,
-                "alert_rule_test": [
-                    alert(
-                        "ArchiveStreamVolumeAlmostFull",
-                        "20m",
-                        {
-                            "exp_labels": {
-                                "severity": "warning",
-                                "namespace": "archive",
-                                "persistentvolumeclaim": "datadir-main-cockroachdb-0",
-                            },
-                            "exp_annotations": {
-                                "summary": (
-                                    "Volume datadir-main-cockroachdb-0 is more than 80 % full"
-                                ),
-                                "description": (
-                                    "85% of volume datadir-main-cockroachdb-0 (namespace "
-                                    "archive) is used. Expand the volume (the ArchiveCluster's "
-                                    "storage) before the database or search engine stops "
-                                    "writing."
-                                ),
-                            },
-                        },
-                    ),
-                ],
-            }
-        ],
+        input_series,
+        alert(
+            "ArchiveStreamVolumeAlmostFull",
+            "20m",
+            firing(
+                {
+                    "severity": "warning",
+                    "namespace": "archive",
+                    "persistentvolumeclaim": "datadir-main-cockroachdb-0",
+                },
+                "Volume datadir-main-cockroachdb-0 is more than 80 % full",
+                "85% of volume datadir-main-cockroachdb-0 (namespace archive) is used. Expand "
+                "the volume (the ArchiveCluster's storage) before the database or search "
+                "engine stops writing.",
+            ),
+        ),
     )
 
 
