@@ -4,15 +4,11 @@ indexing a closed file is one idempotent step inside the caller's transaction.""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import uuid
 
 import capture_site
 import pytest
 
-from archivestream.crawler import canonical, captures, search, storage, warc
-from archivestream.crawler.dedup import Deduplicator
+from archivestream.crawler import captures, search, warc
 
 
 @pytest.fixture
@@ -25,28 +21,13 @@ PATHS = ["/page/1", "/page/2", "/same/1", "/same/2", "/chunked", "/gzip", "/redi
 
 
 async def crawl_into_file(settings, pool, site):
-    writer = warc.WarcWriter(
-        storage.open_storage(settings),
-        settings,
-        region="local",
-        worker_id="w1",
-        dedup=Deduplicator(pool),
-    )
-    crawl_id = uuid.uuid4()
-    for fetched in await capture_site.fetch_all(settings, [site + p for p in PATHS]):
-        await writer.write(fetched, crawl_id=crawl_id, surt=canonical.surt_key(fetched.url))
-    return crawl_id, await writer.close()
+    crawl_id, _, closed = await capture_site.write_file(settings, pool, [site + p for p in PATHS])
+    return crawl_id, closed
 
 
 def cdxj_lines(path) -> list[tuple[str, str, dict]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cdxj_indexer.main", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     lines = []
-    for line in done.stdout.splitlines():
+    for line in capture_site.cdxj_indexer(path).splitlines():
         surt, timestamp, fields = line.split(" ", 2)
         lines.append((surt, timestamp, json.loads(fields)))
     return lines
@@ -54,8 +35,7 @@ def cdxj_lines(path) -> list[tuple[str, str, dict]]:
 
 async def test_capture_rows_match_cdxj_indexer(settings, pool, site):
     crawl_id, closed = await crawl_into_file(settings, pool, site)
-    async with pool.acquire() as conn, conn.transaction():
-        await captures.record(conn, closed, search.DatabaseSearch(pool))
+    await capture_site.index(pool, closed)
 
     rows = await pool.fetch(
         """SELECT surt, captured_at, url, mime, status, digest, length, "offset", filename,

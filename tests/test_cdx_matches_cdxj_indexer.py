@@ -4,17 +4,11 @@ file written by the crawler's own WARC writer from real HTTP exchanges)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import uuid
 
 import archived_samples
 import capture_site
 import pytest
 from aiohttp.test_utils import TestClient
-
-from archivestream.crawler import canonical, captures, search, storage, warc
-from archivestream.crawler.dedup import Deduplicator
 
 PATHS = ["/page/1", "/page/2", "/same/1", "/same/2", "/chunked", "/gzip", "/redirect"]
 
@@ -29,30 +23,13 @@ async def api(pool, settings):
 async def crawled(settings, pool):
     """The capture site fetched into one closed, indexed WARC file."""
     async with capture_site.running() as site:
-        writer = warc.WarcWriter(
-            storage.open_storage(settings),
-            settings,
-            region="local",
-            worker_id="w1",
-            dedup=Deduplicator(pool),
-        )
-        crawl_id = uuid.uuid4()
-        for fetched in await capture_site.fetch_all(settings, [site + p for p in PATHS]):
-            await writer.write(fetched, crawl_id=crawl_id, surt=canonical.surt_key(fetched.url))
-        closed = await writer.close()
-        async with pool.acquire() as conn, conn.transaction():
-            await captures.record(conn, closed, search.DatabaseSearch(pool))
+        _, _, closed = await capture_site.write_file(settings, pool, [site + p for p in PATHS])
+        await capture_site.index(pool, closed)
         yield site, settings.warc_dir / closed.filename
 
 
 def indexer_lines(path) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cdxj_indexer.main", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.splitlines()
+    return capture_site.cdxj_indexer(path).splitlines()
 
 
 async def test_cdxj_lines_equal_cdxj_indexer_output(api: TestClient, crawled) -> None:

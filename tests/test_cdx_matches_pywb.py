@@ -9,18 +9,13 @@ import contextlib
 import json
 import shutil
 import socket
-import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import aiohttp
 import archived_samples
 import capture_site
 import pytest
-
-from archivestream.crawler import canonical, captures, search, storage, warc
-from archivestream.crawler.dedup import Deduplicator
 
 PATHS = ["/page/1", "/same/1", "/same/2", "/chunked", "/gzip", "/redirect", "/latin1"]
 PYWB_ONLY = {"source", "source-coll", "access"}
@@ -37,13 +32,8 @@ def make_collection(warc_path: Path, collection: Path) -> None:
     (collection / "archive").mkdir(parents=True)
     (collection / "indexes").mkdir()
     shutil.copy(warc_path, collection / "archive" / warc_path.name)
-    index = subprocess.run(
-        [sys.executable, "-m", "cdxj_indexer.main", "--sort", str(warc_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (collection / "indexes" / "index.cdxj").write_text(index.stdout)
+    index = capture_site.cdxj_indexer(warc_path, "--sort")
+    (collection / "indexes" / "index.cdxj").write_text(index)
 
 
 @contextlib.asynccontextmanager
@@ -85,19 +75,8 @@ async def pywb_serving(warc_path: Path, folder: Path):
 async def judged(pool, settings, tmp_path):
     """The capture site fetched into one indexed WARC, our API and pywb over it."""
     async with capture_site.running() as site:
-        writer = warc.WarcWriter(
-            storage.open_storage(settings),
-            settings,
-            region="local",
-            worker_id="w1",
-            dedup=Deduplicator(pool),
-        )
-        crawl_id = uuid.uuid4()
-        for fetched in await capture_site.fetch_all(settings, [site + p for p in PATHS]):
-            await writer.write(fetched, crawl_id=crawl_id, surt=canonical.surt_key(fetched.url))
-        closed = await writer.close()
-        async with pool.acquire() as conn, conn.transaction():
-            await captures.record(conn, closed, search.DatabaseSearch(pool))
+        _, _, closed = await capture_site.write_file(settings, pool, [site + p for p in PATHS])
+        await capture_site.index(pool, closed)
     path = settings.warc_dir / closed.filename
     async with archived_samples.serving(pool, settings) as api:
         async with pywb_serving(path, tmp_path / "pywb") as pywb:

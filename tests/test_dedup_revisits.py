@@ -21,21 +21,8 @@ async def site():
 
 
 async def crawl(settings, pool, urls, *, store=None):
-    writer = warc.WarcWriter(
-        store or storage.open_storage(settings),
-        settings,
-        region="local",
-        worker_id="w1",
-        dedup=Deduplicator(pool),
-    )
-    crawl_id = uuid.uuid4()
-    fetched = await capture_site.fetch_all(settings, urls)
-    written = [
-        await writer.write(f, crawl_id=crawl_id, surt=canonical.surt_key(f.url)) for f in fetched
-    ]
-    closed = await writer.close()
-    async with pool.acquire() as conn, conn.transaction():
-        await captures.record(conn, closed, search.DatabaseSearch(pool))
+    _, written, closed = await capture_site.write_file(settings, pool, urls, store=store)
+    await capture_site.index(pool, closed)
     return written, closed
 
 
@@ -77,13 +64,7 @@ async def test_revisit_of_another_url_names_the_original(settings, pool, site):
 
 
 async def test_concurrent_writes_of_one_payload_store_it_once(settings, pool, site):
-    writer = warc.WarcWriter(
-        storage.open_storage(settings),
-        settings,
-        region="local",
-        worker_id="w1",
-        dedup=Deduplicator(pool),
-    )
+    writer = capture_site.warc_writer(settings, pool)
     fetched = await capture_site.fetch_all(settings, [f"{site}/same/{n}" for n in range(12)])
     crawl_id = uuid.uuid4()
     written = await asyncio.gather(
@@ -120,14 +101,7 @@ async def test_search_after_a_second_crawl_shows_the_newest_capture(settings, po
     urls = [f"{site}/page/{n}" for n in range(3)]
     captured = []
     for _ in range(2):
-        writer = warc.WarcWriter(
-            storage.open_storage(settings),
-            settings,
-            region="local",
-            worker_id="w1",
-            dedup=Deduplicator(pool),
-            search_backend=backend,
-        )
+        writer = capture_site.warc_writer(settings, pool, search_backend=backend)
         crawl_id = uuid.uuid4()
         for f in await capture_site.fetch_all(settings, urls):
             await writer.write(f, crawl_id=crawl_id, surt=canonical.surt_key(f.url))
