@@ -5,24 +5,12 @@ duplicates of one URL collapsed to the newest capture, HTML-safe snippets."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from search_samples import T0, doc
 
 from archivestream.crawler import search
-
-T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def doc(url, title, body, *, minutes=0):
-    return search.SearchDocument(
-        capture_id=uuid.uuid4(),
-        url=url,
-        surt=url,
-        captured_at=T0 + timedelta(minutes=minutes),
-        title=title,
-        text=body,
-    )
 
 
 @pytest.fixture

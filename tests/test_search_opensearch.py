@@ -7,25 +7,13 @@ from __future__ import annotations
 
 import socket
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from search_samples import T0, doc
 
 from archivestream.core.settings import Settings
 from archivestream.crawler import search
-
-T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def doc(url, title, body, *, minutes=0, capture_id=None):
-    return search.SearchDocument(
-        capture_id=capture_id or uuid.uuid4(),
-        url=url,
-        surt=url,
-        captured_at=T0 + timedelta(minutes=minutes),
-        title=title,
-        text=body,
-    )
 
 
 @pytest.fixture
