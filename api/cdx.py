@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from archivestream.api import capture_lookup, context, errors, memento
+from archivestream.api import capture_lookup, context, errors, memento, parameters
 
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 100_000
@@ -61,19 +61,6 @@ def json_line(capture: capture_lookup.Capture) -> str:
     return json.dumps(block)
 
 
-def _int_param(request: web.Request, name: str, default: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.bad_request(f"{name} must be a whole number, got {raw[:40]!r}") from None
-    if not 1 <= value <= high:
-        raise errors.bad_request(f"{name} must be between 1 and {high}, got {value}")
-    return value
-
-
 def _timestamp_param(request: web.Request, name: str, *, upper: bool) -> Any:
     raw = request.query.get(name)
     if raw is None or raw == "":
@@ -98,7 +85,7 @@ async def cdx(request: web.Request) -> web.Response:
     sort = query.get("sort", "") or None
     if sort is not None and sort not in SORTS:
         raise errors.bad_request(f"sort {sort[:40]!r} is not one of {', '.join(SORTS)}")
-    limit = _int_param(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+    limit = parameters.whole_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     since = _timestamp_param(request, "from", upper=False)
     until = _timestamp_param(request, "to", upper=True)
     closest = _timestamp_param(request, "closest", upper=False)

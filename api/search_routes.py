@@ -8,7 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel
 
-from archivestream.api import context, errors, memento
+from archivestream.api import context, errors, memento, parameters
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
@@ -37,19 +37,6 @@ def replay_url(base: str, url: str, captured_at: datetime) -> str:
     return f"{base}{memento.memento_path(captured_at, url)}"
 
 
-def _bounded(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.bad_request(f"{name} must be a whole number, got {raw[:40]!r}") from None
-    if not low <= value <= high:
-        raise errors.bad_request(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
 async def search(request: web.Request) -> web.Response:
     """GET /api/v1/search."""
     archive = context.of(request)
@@ -60,8 +47,8 @@ async def search(request: web.Request) -> web.Response:
         raise errors.bad_request(f"q is longer than {MAX_QUERY_LENGTH} characters ({len(q)})")
     if "\x00" in q:
         raise errors.bad_request("q holds a NUL character")
-    limit = _bounded(request, "limit", 10, 1, MAX_LIMIT)
-    offset = _bounded(request, "offset", 0, 0, MAX_OFFSET)
+    limit = parameters.whole_number(request, "limit", 10, 1, MAX_LIMIT)
+    offset = parameters.whole_number(request, "offset", 0, 0, MAX_OFFSET)
 
     page = await archive.search.query(q, limit=limit, offset=offset)
 
