@@ -352,16 +352,7 @@ def ready_status(child: dict[str, Any]) -> dict[str, Any] | None:
     kind = child["kind"]
     spec = child.get("spec") or {}
     generation = child["metadata"].get("generation", 1)
-    if kind == "StatefulSet":
-        replicas = spec.get("replicas", 1)
-        return {
-            "observedGeneration": generation,
-            "replicas": replicas,
-            "readyReplicas": replicas,
-            "updatedReplicas": replicas,
-            "availableReplicas": replicas,
-        }
-    if kind == "Deployment":
+    if kind in ("StatefulSet", "Deployment"):
         replicas = spec.get("replicas", 1)
         return {
             "observedGeneration": generation,
