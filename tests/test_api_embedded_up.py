@@ -7,20 +7,14 @@ import asyncio
 import contextlib
 import shutil
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
+from loopback import free_port
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_up_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -> None:

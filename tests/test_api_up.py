@@ -8,22 +8,16 @@ import asyncio
 import gzip
 import os
 import signal
-import socket
 
 import aiohttp
 import capture_site
 import pytest
+from loopback import free_port
 
 from archivestream.api import server
 
 PATHS = ["/gzip", "/redirect", "/same/1", "/same/2"]
 WAIT_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def cdx_lines(http: aiohttp.ClientSession, api: str, url: str) -> list[str]:

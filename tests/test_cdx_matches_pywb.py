@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -16,15 +15,10 @@ import aiohttp
 import archived_samples
 import capture_site
 import pytest
+from loopback import free_port
 
 PATHS = ["/page/1", "/same/1", "/same/2", "/chunked", "/gzip", "/redirect", "/latin1"]
 PYWB_ONLY = {"source", "source-coll", "access"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def make_collection(warc_path: Path, collection: Path) -> None:

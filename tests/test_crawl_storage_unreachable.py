@@ -4,20 +4,15 @@ with one line, and leaves no crawl half-started."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from loopback import free_port
 
 
 def test_unreachable_s3_is_one_line_before_any_fetch(tmp_path: Path) -> None:
-    endpoint = f"http://127.0.0.1:{closed_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,
         "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data"),

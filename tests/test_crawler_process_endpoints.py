@@ -6,21 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import asyncpg
+from loopback import free_port
 from moto.server import ThreadedMotoServer
 
 from archivestream.core.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def start_crawler(env: dict[str, str]) -> asyncio.subprocess.Process:

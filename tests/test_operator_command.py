@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import kmock
 from kube_emulator import CLUSTERS, NS, ApiServer, Kubectl, cluster_manifest
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from loopback import free_port
 
 
 async def wait_for(check, what: str, within: float = 20.0):

@@ -4,7 +4,6 @@ Stalled=False, retried until the database answers, then the cluster converges.""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from kube_emulator import (
     CLUSTERS,
@@ -14,12 +13,7 @@ from kube_emulator import (
     running_operator,
     secret_manifest,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from loopback import free_port
 
 
 async def test_unreachable_database_is_retried_until_it_answers() -> None:

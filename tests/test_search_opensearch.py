@@ -5,11 +5,11 @@ highlighting, totals, paging and errors when the server is gone."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from datetime import timedelta
 
 import pytest
+from loopback import free_port
 from search_samples import T0, doc
 
 from archivestream.core.settings import Settings
@@ -74,14 +74,8 @@ async def test_query_before_any_document_finds_nothing(backend):
     assert page.total == 0 and page.hits == []
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_unreachable_server_gives_a_clear_error():
-    gone = search.OpenSearchSearch(f"http://127.0.0.1:{_closed_port()}")
+    gone = search.OpenSearchSearch(f"http://127.0.0.1:{free_port()}")
     try:
         with pytest.raises(search.SearchUnavailable, match="OpenSearch at http://127.0.0.1"):
             await gone.index_after_commit([doc("http://a/1", "t", "b")])
