@@ -312,6 +312,17 @@ class Operator:
                 return condition
         return {}
 
+    async def condition_true(
+        self, resource: str, namespace: str, name: str, kind: str
+    ) -> dict[str, Any]:
+        """Wait for the condition `kind` to be True; returns it."""
+
+        def true() -> dict[str, Any]:
+            condition = self.condition(resource, namespace, name, kind)
+            return condition if condition.get("status") == "True" else {}
+
+        return await self.eventually(true, f"{kind}=True")
+
     def children_of(self, namespace: str, uid: str) -> list[dict[str, Any]]:
         """Live objects whose owner reference names this uid."""
         result = []

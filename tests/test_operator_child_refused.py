@@ -27,11 +27,7 @@ async def test_refused_child_stalls_the_cluster() -> None:
             CLUSTERS, NS, "main", {"spec": {"database": {"managed": {"storage": "200Gi"}}}}
         )
 
-        def stalled() -> dict:
-            condition = op.condition(CLUSTERS, NS, "main", "Stalled")
-            return condition if condition.get("status") == "True" else {}
-
-        condition = await op.eventually(stalled, "Stalled=True")
+        condition = await op.condition_true(CLUSTERS, NS, "main", "Stalled")
         assert condition["reason"] == "ChildRefused"
         assert "main-cockroachdb" in condition["message"]
         assert "Forbidden" in condition["message"]

@@ -40,10 +40,7 @@ async def test_children_created_owned_and_status_turns_ready() -> None:
         cluster = op.server.live(CLUSTERS, NS, "main")
         region = op.server.live(REGIONS, NS, "us-east-1")
 
-        def reconciling() -> bool:
-            return op.condition(CLUSTERS, NS, "main", "Reconciling").get("status") == "True"
-
-        await op.eventually(reconciling, "the cluster Reconciling=True")
+        await op.condition_true(CLUSTERS, NS, "main", "Reconciling")
         owned = await op.eventually(
             lambda: (
                 len(op.children_of(NS, cluster["metadata"]["uid"])) >= 5

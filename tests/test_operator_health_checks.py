@@ -45,10 +45,6 @@ def flux(obj: dict[str, Any]) -> str:
     return "inProgress"
 
 
-def stalled(op, resource: str, name: str) -> bool:
-    return op.condition(resource, NS, name, "Stalled").get("status") == "True"
-
-
 async def test_health_checks_follow_the_operators_status() -> None:
     async with running_operator() as op:
         await op.kubectl.create(cluster_manifest())
@@ -63,7 +59,7 @@ async def test_health_checks_follow_the_operators_status() -> None:
         assert flux(ready) == "current"
 
         await op.kubectl.create(region_manifest(cluster="absent"))
-        await op.eventually(lambda: stalled(op, REGIONS, "us-east-1"), "Stalled=True")
+        await op.condition_true(REGIONS, NS, "us-east-1", "Stalled")
         broken = op.server.live(REGIONS, NS, "us-east-1")
         status, message = argocd(broken)
         assert status == "Degraded" and "ClusterNotFound" in message and "absent" in message

@@ -33,11 +33,7 @@ async def test_missing_secret_stalls_until_it_appears() -> None:
             cluster_manifest(storage={"s3": {"credentialsSecretRef": {"name": "s3-creds"}}})
         )
 
-        def stalled() -> dict:
-            condition = op.condition(CLUSTERS, NS, "main", "Stalled")
-            return condition if condition.get("status") == "True" else {}
-
-        condition = await op.eventually(stalled, "Stalled=True")
+        condition = await op.condition_true(CLUSTERS, NS, "main", "Stalled")
         assert condition["reason"] == "SecretMissing"
         assert "s3-creds" in condition["message"]
         assert op.condition(CLUSTERS, NS, "main", "Ready")["status"] == "False"
@@ -62,11 +58,7 @@ async def test_secret_without_the_key_stalls() -> None:
             cluster_manifest(database={"external": {"urlSecretRef": {"name": "db", "key": "url"}}})
         )
 
-        def stalled() -> dict:
-            condition = op.condition(CLUSTERS, NS, "main", "Stalled")
-            return condition if condition.get("status") == "True" else {}
-
-        condition = await op.eventually(stalled, "Stalled=True")
+        condition = await op.condition_true(CLUSTERS, NS, "main", "Stalled")
         assert "'url'" in condition["message"]
 
 
@@ -74,11 +66,7 @@ async def test_region_of_an_absent_cluster_stalls_until_it_exists() -> None:
     async with running_operator() as op:
         await op.kubectl.create(region_manifest(cluster="later"))
 
-        def stalled() -> dict:
-            condition = op.condition(REGIONS, NS, "us-east-1", "Stalled")
-            return condition if condition.get("status") == "True" else {}
-
-        condition = await op.eventually(stalled, "Stalled=True")
+        condition = await op.condition_true(REGIONS, NS, "us-east-1", "Stalled")
         assert condition["reason"] == "ClusterNotFound"
         assert "'later'" in condition["message"]
         await op.eventually(lambda: warnings(op, "us-east-1"), "a Warning Event")
@@ -94,11 +82,7 @@ async def test_region_without_a_bucket_stalls_until_one_is_named() -> None:
         await op.kubectl.create(cluster_manifest())
         await op.kubectl.create(region_manifest(storage={"s3": {}}))
 
-        def stalled() -> dict:
-            condition = op.condition(REGIONS, NS, "us-east-1", "Stalled")
-            return condition if condition.get("status") == "True" else {}
-
-        condition = await op.eventually(stalled, "Stalled=True")
+        condition = await op.condition_true(REGIONS, NS, "us-east-1", "Stalled")
         assert condition["reason"] == "InvalidSpec"
         assert "bucket" in condition["message"]
 
