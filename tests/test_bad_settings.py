@@ -4,10 +4,9 @@ traceback, never a silent fallback."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import cli_process
 import pytest
 
 from archivestream.core import settings
@@ -26,13 +25,7 @@ from archivestream.core import settings
 )
 def test_bad_setting_is_one_line(env: dict[str, str], expected: str, tmp_path: Path) -> None:
     environment = {**os.environ, "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data"), **env}
-    result = subprocess.run(
-        [sys.executable, "-m", "archivestream.core.cli", "migrate"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = cli_process.run("migrate", env=environment)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -48,12 +41,11 @@ def test_a_repeated_value_is_not_echoed_twice() -> None:
 
 
 def test_an_unknown_log_level_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "archivestream.core.cli", "migrate", "--log-level", "LOUD"],
+    result = cli_process.run(
+        "migrate",
+        "--log-level",
+        "LOUD",
         env={**os.environ, "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     assert result.returncode == 2
     assert "Invalid value for '--log-level'" in result.stderr

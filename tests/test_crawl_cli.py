@@ -5,25 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import sys
 from pathlib import Path
 
+import cli_process
 import crawl_sites as sites
 
 
 async def run_cli(*args: str, data_dir: Path) -> tuple[int, str, str]:
     env = {**os.environ, "ARCHIVESTREAM_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "archivestream.core.cli",
-        "crawl",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await cli_process.start("crawl", *args, env=env)
     out, err = await asyncio.wait_for(process.communicate(), 120)
     return process.returncode, out.decode(), err.decode()
 

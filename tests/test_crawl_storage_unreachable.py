@@ -4,10 +4,9 @@ with one line, and leaves no crawl half-started."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import cli_process
 from loopback import free_port
 
 
@@ -24,13 +23,7 @@ def test_unreachable_s3_is_one_line_before_any_fetch(tmp_path: Path) -> None:
         "AWS_MAX_ATTEMPTS": "1",
     }
     env.pop("DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "archivestream.core.cli", "crawl", "http://127.0.0.1:9/"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli_process.run("crawl", "http://127.0.0.1:9/", env=env, timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
 import asyncpg
+import cli_process
 from loopback import free_port
 from moto.server import ThreadedMotoServer
 
@@ -18,17 +18,7 @@ from archivestream.core.settings import Settings
 
 
 async def start_crawler(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "archivestream.core.cli",
-        "crawler",
-        "--log-level",
-        "WARNING",
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await cli_process.start("crawler", "--log-level", "WARNING", env={**os.environ, **env})
 
 
 async def test_crawler_serves_metrics_and_health(

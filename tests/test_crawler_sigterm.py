@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import asyncpg
+import cli_process
 import crawl_sites as sites
 from aiohttp import web
 
@@ -38,17 +38,7 @@ async def test_sigterm_is_a_graceful_stop(
         "ARCHIVESTREAM_PER_HOST_CONCURRENCY": "2",
         "ARCHIVESTREAM_METRICS_PORT": "0",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "archivestream.core.cli",
-        "crawler",
-        "--log-level",
-        "WARNING",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await cli_process.start("crawler", "--log-level", "WARNING", env=env)
     try:
         await asyncio.wait_for(first_request.wait(), 60)
         process.send_signal(signal.SIGTERM)

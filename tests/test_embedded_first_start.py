@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+import cli_process
 
 
 def test_two_commands_at_once_on_a_new_data_folder(tmp_path: Path) -> None:
     env = {**os.environ, "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data")}
     env.pop("DATABASE_URL", None)
     commands = [
-        [sys.executable, "-m", "archivestream.core.cli", "migrate"],
-        [sys.executable, "-m", "archivestream.core.cli", "migrate"],
-        [sys.executable, "-m", "archivestream.core.cli", "search", "lighthouse"],
+        [*cli_process.COMMAND, "migrate"],
+        [*cli_process.COMMAND, "migrate"],
+        [*cli_process.COMMAND, "search", "lighthouse"],
     ]
     processes = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -26,7 +27,7 @@ def test_two_commands_at_once_on_a_new_data_folder(tmp_path: Path) -> None:
         assert process.returncode == 0, err.decode()
         assert b"Traceback" not in err
     assert "no captures match 'lighthouse'" in results[2][0].decode()
-    again = subprocess.run(commands[0], env=env, capture_output=True, text=True, timeout=60)
+    again = cli_process.run("migrate", env=env)
     assert again.stdout.startswith("applied 0 migration(s)"), again.stdout + again.stderr
 
 
@@ -35,15 +36,8 @@ def test_an_unwritable_data_folder_is_one_line(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     env = {**os.environ, "ARCHIVESTREAM_DATA_DIR": str(blocker / "data")}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "archivestream.core.cli", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = cli_process.run("migrate", env=env)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        f"archivestream: cannot use the data folder {blocker / 'data'}"
-    )
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"archivestream: cannot use the data folder {blocker / 'data'}")
     assert "Traceback" not in result.stderr

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 
 import asyncpg
+import cli_process
 
 from archivestream.core import database
 from archivestream.core.settings import Settings
@@ -45,7 +45,7 @@ async def test_two_concurrent_migrations_apply_each_file_once(settings: Settings
 
 
 def test_two_migrate_processes_at_once(database_url: str) -> None:
-    command = [sys.executable, "-m", "archivestream.core.cli", "migrate"]
+    command = [*cli_process.COMMAND, "migrate"]
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     processes = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -66,16 +66,13 @@ def test_two_migrate_processes_at_once(database_url: str) -> None:
 
 def test_a_process_on_an_unmigrated_database_says_to_migrate(database_url: str) -> None:
     for command in ("api", "crawler"):
-        result = subprocess.run(
-            [sys.executable, "-m", "archivestream.core.cli", command],
+        result = cli_process.run(
+            command,
             env={
                 "DATABASE_URL": database_url,
                 "PATH": "/usr/bin:/bin",
                 "ARCHIVESTREAM_METRICS_PORT": "0",
             },
-            capture_output=True,
-            text=True,
-            timeout=60,
         )
         assert result.returncode == 1, (command, result.stderr)
         last = result.stderr.strip().splitlines()[-1]
