@@ -132,8 +132,12 @@ def redirect(location: str, status: int = 302) -> Handler:
     return handler
 
 
-def slow(seconds: float, answer: str = "slow") -> Handler:
+def slow(seconds: float, answer: str = "slow", *, started: asyncio.Event | None = None) -> Handler:
+    """Answers after `seconds`; sets `started` (if given) as each request comes in."""
+
     async def handler(request: web.Request) -> web.StreamResponse:
+        if started is not None:
+            started.set()
         await asyncio.sleep(seconds)
         return web.Response(text=answer, content_type="text/html")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import asyncpg
 import cli_process
 import crawl_sites as sites
-from aiohttp import web
 
 from archivestream.core.settings import Settings
 from archivestream.crawler import jobs
@@ -22,11 +21,7 @@ async def test_sigterm_is_a_graceful_stop(
 ) -> None:
     first_request = asyncio.Event()
 
-    async def slow(request: web.Request) -> web.StreamResponse:
-        first_request.set()
-        await asyncio.sleep(0.5)
-        return web.Response(text=sites.page("Slow"), content_type="text/html")
-
+    slow = sites.slow(0.5, sites.page("Slow"), started=first_request)
     pages = {f"/slow{i}": slow for i in range(30)}
     site = await sites.serve({"/": sites.page("Home", *pages), **pages})
     crawl_id = await jobs.create_crawl(pool, settings, [site.url("/")])

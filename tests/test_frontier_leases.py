@@ -7,7 +7,6 @@ import asyncio
 
 import asyncpg
 import crawl_sites as sites
-from aiohttp import web
 from test_frontier_claims import claim
 
 from archivestream.core.settings import Settings
@@ -47,11 +46,7 @@ async def test_a_stopped_worker_records_its_file_and_releases_its_leases(
 ) -> None:
     started = asyncio.Event()
 
-    async def slow(request: web.Request) -> web.StreamResponse:
-        started.set()
-        await asyncio.sleep(0.3)
-        return web.Response(text=sites.page("Slow"), content_type="text/html")
-
+    slow = sites.slow(0.3, sites.page("Slow"), started=started)
     site = await sites.serve(
         {
             "/": sites.page("Home", *[f"/slow{i}" for i in range(20)]),
