@@ -334,6 +334,13 @@ class Operator:
                 result.append(obj.raw)
         return result
 
+    def children(
+        self, resource: str, namespace: str, name: str, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Live children of the custom resource `name`, only those of `kind` if given."""
+        uid = self.server.live(resource, namespace, name)["metadata"]["uid"]
+        return [c for c in self.children_of(namespace, uid) if kind is None or c["kind"] == kind]
+
     async def play_controllers(self, namespace: str, uid: str) -> int:
         """Write the status kube-controller-manager would write once every child is ready.
 

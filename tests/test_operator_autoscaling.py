@@ -19,8 +19,7 @@ DEPLOYMENTS = "apps/v1/deployments"
 
 
 def region_child(op, kind: str) -> dict | None:
-    uid = op.server.live(REGIONS, NS, "us-east-1")["metadata"]["uid"]
-    found = [c for c in op.children_of(NS, uid) if c["kind"] == kind]
+    found = op.children(REGIONS, NS, "us-east-1", kind)
     return found[0] if found else None
 
 

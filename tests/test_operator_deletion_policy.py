@@ -14,11 +14,8 @@ def claims(op) -> set[str]:
 
 async def make_volumes(op) -> set[str]:
     """Create the claims the StatefulSet controller would make from the claim templates."""
-    uid = op.server.live(CLUSTERS, NS, "main")["metadata"]["uid"]
     made = set()
-    for child in op.children_of(NS, uid):
-        if child["kind"] != "StatefulSet":
-            continue
+    for child in op.children(CLUSTERS, NS, "main", "StatefulSet"):
         for template in child["spec"].get("volumeClaimTemplates", []):
             for ordinal in range(child["spec"]["replicas"]):
                 name = f"{template['metadata']['name']}-{child['metadata']['name']}-{ordinal}"

@@ -13,10 +13,9 @@ from kube_emulator import (
 
 
 def workload(op, kind: str, component: str) -> dict:
-    uid = op.server.live(CLUSTERS, NS, "main")["metadata"]["uid"]
-    for child in op.children_of(NS, uid):
+    for child in op.children(CLUSTERS, NS, "main", kind):
         labels = child["metadata"].get("labels") or {}
-        if child["kind"] == kind and labels.get("app.kubernetes.io/component") == component:
+        if labels.get("app.kubernetes.io/component") == component:
             return child
     raise AssertionError(f"no {kind} {component}")
 

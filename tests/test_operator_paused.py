@@ -17,8 +17,7 @@ PAUSED = "archivestream.io/paused"
 
 
 def api_name(op) -> str:
-    uid = op.server.live(CLUSTERS, NS, "main")["metadata"]["uid"]
-    (name,) = [c["metadata"]["name"] for c in op.children_of(NS, uid) if c["kind"] == "Deployment"]
+    (name,) = [c["metadata"]["name"] for c in op.children(CLUSTERS, NS, "main", "Deployment")]
     return name
 
 
@@ -54,9 +53,8 @@ async def test_paused_region_keeps_a_hand_edit() -> None:
         await op.kubectl.create(region_manifest())
         await converge(op, CLUSTERS, "main")
         await converge(op, REGIONS, "us-east-1")
-        uid = op.server.live(REGIONS, NS, "us-east-1")["metadata"]["uid"]
         (name,) = [
-            c["metadata"]["name"] for c in op.children_of(NS, uid) if c["kind"] == "Deployment"
+            c["metadata"]["name"] for c in op.children(REGIONS, NS, "us-east-1", "Deployment")
         ]
 
         await op.kubectl.patch(

@@ -17,11 +17,10 @@ CONFIG_HASH = "archivestream.io/config-hash"
 
 
 def api_deployment(op) -> dict:
-    uid = op.server.live(CLUSTERS, NS, "main")["metadata"]["uid"]
-    for child in op.children_of(NS, uid):
-        if child["kind"] == "Deployment":
-            return child
-    raise AssertionError("no API Deployment")
+    deployments = op.children(CLUSTERS, NS, "main", "Deployment")
+    if not deployments:
+        raise AssertionError("no API Deployment")
+    return deployments[0]
 
 
 async def test_spec_change_is_rolled_out() -> None:

@@ -41,7 +41,7 @@ async def test_missing_secret_stalls_until_it_appears() -> None:
         event = (await op.eventually(lambda: warnings(op, "main"), "a Warning Event"))[0]
         assert event["reason"] == "SecretMissing" and "s3-creds" in event["message"]
         # Nothing is built on a spec that cannot be served.
-        assert op.children_of(NS, op.server.live(CLUSTERS, NS, "main")["metadata"]["uid"]) == []
+        assert op.children(CLUSTERS, NS, "main") == []
 
         await op.kubectl.create(
             secret_manifest("s3-creds", AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b")
