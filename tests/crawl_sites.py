@@ -144,6 +144,16 @@ def slow(seconds: float, answer: str = "slow", *, started: asyncio.Event | None 
     return handler
 
 
+async def leases_left(pool: asyncpg.Pool) -> tuple[int, int, int]:
+    """URL leases, host leases and registered workers still in the database: all three
+    are 0 once every worker has stopped cleanly."""
+    async with pool.acquire() as conn:
+        leased = await conn.fetchval("SELECT count(*) FROM frontier WHERE lease_owner IS NOT NULL")
+        hosts = await conn.fetchval("SELECT count(*) FROM hosts WHERE lease_owner IS NOT NULL")
+        workers = await conn.fetchval("SELECT count(*) FROM workers")
+    return leased, hosts, workers
+
+
 async def run_crawl(pool: asyncpg.Pool, settings: Settings, seeds: list[str], **options) -> object:
     """Create a crawl of `seeds` and run one worker until it is drained; its progress."""
     crawl_id = await jobs.create_crawl(pool, settings, seeds, **options)

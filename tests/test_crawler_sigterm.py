@@ -45,10 +45,7 @@ async def test_sigterm_is_a_graceful_stop(
 
     assert process.returncode == 0, err.decode()
     progress = await jobs.crawl_progress(pool, crawl_id)
-    async with pool.acquire() as conn:
-        leased = await conn.fetchval("SELECT count(*) FROM frontier WHERE lease_owner IS NOT NULL")
-        hosts = await conn.fetchval("SELECT count(*) FROM hosts WHERE lease_owner IS NOT NULL")
-        workers = await conn.fetchval("SELECT count(*) FROM workers")
+    leased, hosts, workers = await sites.leases_left(pool)
     # What was in flight finished and is recorded; what was not waits in the queue.
     assert progress.done >= 2
     assert progress.pages == progress.done

@@ -68,10 +68,7 @@ async def test_a_stopped_worker_records_its_file_and_releases_its_leases(
         await site.close()
 
     progress = await jobs.crawl_progress(pool, crawl_id)
-    async with pool.acquire() as conn:
-        leased = await conn.fetchval("SELECT count(*) FROM frontier WHERE lease_owner IS NOT NULL")
-        hosts = await conn.fetchval("SELECT count(*) FROM hosts WHERE lease_owner IS NOT NULL")
-        workers = await conn.fetchval("SELECT count(*) FROM workers")
+    leased, hosts, workers = await sites.leases_left(pool)
     # The fetches in flight finished and were recorded; the rest waits in the queue.
     assert progress.done >= 2
     assert progress.in_flight == 0 and progress.fetched == 0
