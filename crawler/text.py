@@ -26,7 +26,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_INVISIBLE = ["script", "style", "noscript", "template", "svg", "iframe", "object"]
+_INVISIBLE_SELECTOR = "script, style, noscript, template, svg, iframe, object"
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,10 @@ def from_tree(tree: LexborHTMLParser) -> PageText:
     so anything else wanted from the tree (its links) must be taken first."""
     title_node = tree.css_first("title")
     title = _clean(title_node.text(deep=True), MAX_TITLE_CHARS) if title_node else ""
-    tree.strip_tags(_INVISIBLE)
+    # One walk for all invisible kinds (strip_tags walks once per kind), removed last
+    # first so that an element inside another is removed before its container is.
+    for node in reversed(tree.css(_INVISIBLE_SELECTOR)):
+        node.decompose()
     root = tree.body or tree.root
     text = root.text(deep=True, separator=" ") if root is not None else ""
     return PageText(title=title, text=_clean(text, MAX_TEXT_CHARS))

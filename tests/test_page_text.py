@@ -31,6 +31,14 @@ def test_title_and_visible_text_only():
     assert page == text.PageText(title="Le café", text="Menu Crème brûlée")
 
 
+def test_invisible_elements_inside_each_other_are_dropped():
+    body = (
+        b"<body><noscript><iframe>a</iframe><script>b</script></noscript><p>seen</p>"
+        b"<svg><style>c</style><script>d</script></svg><object><svg>e</svg>f</object></body>"
+    )
+    assert text.extract(body, html()).text == "seen"
+
+
 def test_not_html_gives_nothing():
     assert text.extract(b"%PDF-1.4", html("application/pdf")) is None
     assert text.extract(b"<html></html>", []) is None
