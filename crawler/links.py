@@ -1,22 +1,27 @@
-"""Links of an HTML page: what the crawler may follow or needs to replay the page.
+"""Links of an HTML page: what the crawler may follow, and what it needs to replay the page.
 
-Anchors and `<link>` hrefs, the `src` of images, scripts, frames and media, `srcset`
-candidates and `<meta http-equiv=refresh>` targets, resolved against the page's
-`<base href>` (or its URL) and canonicalised. Anything not http(s) or not a valid URL
-is dropped quietly: a page's bad link is the page's business, not a crawl error.
+Each link has a kind. Navigation: anchors, areas, `<meta http-equiv=refresh>` targets and
+`<link>`s to other documents. Embeds (page requisites): the `src` of images, scripts,
+frames and media, `srcset` candidates, posters, object data, requisite `<link>`s
+(stylesheets, icons, preloads, manifests) and the `url()`s of inline CSS. All resolved
+against the page's `<base href>` (or its URL) and canonicalised. Anything not http(s) or
+not a valid URL is dropped quietly: a page's bad link is the page's business, not a crawl
+error.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from yarl import URL
 
-from archivestream.crawler import canonical
+from archivestream.crawler import canonical, stylesheet
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+CSS_TYPE = "text/css"
 _REFERENCES = ", ".join(
     [
         "a[href]",
@@ -30,11 +35,44 @@ _REFERENCES = ", ".join(
             if attribute == "src" or tag in ("img", "source")
         ),
         "input[src]",
+        "video[poster]",
+        "object[data]",
+        "style",
+        "[style]",
     ]
+)
+# `<link>` relations that make the linked resource part of the page (any token of `rel`:
+# "shortcut icon" is two tokens); other relations (alternate, next, canonical) are links.
+_REQUISITE_RELS = frozenset(
+    {
+        "stylesheet",
+        "icon",
+        "apple-touch-icon",
+        "apple-touch-icon-precomposed",
+        "mask-icon",
+        "preload",
+        "modulepreload",
+        "manifest",
+        "prefetch",
+    }
 )
 _NOT_FETCHABLE = ("javascript:", "mailto:", "data:", "tel:")
 _BASE_TAG = re.compile(r"<base[\s/>]", re.IGNORECASE)
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a page refers to, as canonical http(s) URLs in document order, each once.
+
+    `navigation`: other pages (anchors, areas, refreshes, `<link rel=next>` and the like),
+    one hop further from the seed. `embeds`: the page's requisites (images, stylesheets,
+    scripts, frames, media and what its CSS refers to), fetched with the page itself.
+    A URL that is both is an embed only.
+    """
+
+    navigation: list[str] = field(default_factory=list)
+    embeds: list[str] = field(default_factory=list)
 
 
 def is_html(mime: str) -> bool:
@@ -42,42 +80,75 @@ def is_html(mime: str) -> bool:
     return mime in HTML_TYPES
 
 
-def extract(html: bytes | str, page_url: str) -> list[str]:
-    """The canonical http(s) URLs `html` links to, in document order, without repeats."""
+def is_css(mime: str) -> bool:
+    """True when a response of this media type is a stylesheet, whose references are embeds."""
+    return mime == CSS_TYPE
+
+
+def extract(html: bytes | str, page_url: str) -> Links:
+    """The links of `html` (see `Links`)."""
     return from_tree(HTMLParser(html), page_url)
 
 
-def from_tree(tree: HTMLParser, page_url: str, *, source: str | None = None) -> list[str]:
+def from_tree(tree: HTMLParser, page_url: str, *, source: str | None = None) -> Links:
     """The links of a page already parsed (see `page`, which parses each page once).
 
     With the page's `source` text at hand, a tree walk for a `<base>` it lacks is saved.
     """
     base = _base_url(tree, page_url, source)
-    found: list[str] = []
+    navigation: list[str] = []
+    embeds: list[str] = []
 
     # One walk of the document for every kind of reference (each css() call is a walk).
     for node in tree.css(_REFERENCES):
         # `attrs` looks attributes up one by one; `attributes` would build a dict per node.
         attributes = node.attrs
         tag = node.tag
-        if tag in ("a", "area", "link"):
-            found.append(attributes.get("href") or "")
+        if tag == "a" or tag == "area":
+            navigation.append(attributes.get("href") or "")
+        elif tag == "link":
+            rel = attributes.get("rel")
+            if rel and not _REQUISITE_RELS.isdisjoint(rel.lower().split()):
+                embeds.append(attributes.get("href") or "")
+            elif "href" in attributes:
+                navigation.append(attributes.get("href") or "")
         elif tag == "meta":
             if (attributes.get("http-equiv") or "").lower() == "refresh":
                 match = _REFRESH_URL.search(attributes.get("content") or "")
                 if match:
-                    found.append(match.group(1))
+                    navigation.append(match.group(1))
+        elif tag == "style":
+            css = node.text(deep=True)
+            if stylesheet.might_refer(css):
+                embeds.extend(stylesheet.from_text(css))
         else:
             if "src" in attributes:
-                found.append(attributes.get("src") or "")
-            for candidate in (attributes.get("srcset") or "").split(","):
-                parts = candidate.split()
-                if parts:
-                    found.append(parts[0])
+                embeds.append(attributes.get("src") or "")
+            if tag == "img" or tag == "source":
+                for candidate in (attributes.get("srcset") or "").split(","):
+                    parts = candidate.split()
+                    if parts:
+                        embeds.append(parts[0])
+            elif tag == "video" and "poster" in attributes:
+                embeds.append(attributes.get("poster") or "")
+            elif tag == "object" and "data" in attributes:
+                embeds.append(attributes.get("data") or "")
+        # Matched by "[style]" whatever its tag (an anchor with a background, say).
+        if "style" in attributes:
+            css = attributes.get("style") or ""
+            if stylesheet.might_refer(css):
+                embeds.extend(stylesheet.from_declarations(css))
 
+    found_embeds = resolve(embeds, str(base))
+    taken = set(found_embeds)
+    found_navigation = [url for url in resolve(navigation, str(base)) if url not in taken]
+    return Links(navigation=found_navigation, embeds=found_embeds)
+
+
+def resolve(references: list[str], base_text: str) -> list[str]:
+    """The canonical http(s) URLs of raw `references` made from `base_text`, each once."""
     # A fragment never changes what is fetched, and "#x" alone is this very page.
-    hrefs = dict.fromkeys(raw.strip().split("#", 1)[0] for raw in found)
-    base_text = str(base)
+    hrefs = dict.fromkeys(raw.strip().split("#", 1)[0] for raw in references)
     path_part = base_text.split("?", 1)[0]
     directory = path_part[: path_part.rfind("/") + 1]
 

@@ -1,10 +1,13 @@
-"""One fetched HTML page read once: its links and its search text from a single parse.
+"""One fetched HTML page read once: its links and its search text from a single parse;
+and the references of a fetched stylesheet.
 
 Undoing the content coding, decoding the charset and parsing are most of a crawl's CPU
 time, so a page is decoded and parsed once and both `links` and `text` read that one
 tree (links first: text extraction strips elements from the tree).
 
 The reading runs in one thread of its own, off the event loop (see `_reader`).
+A stylesheet's references are read there too (`stylesheet_links`): all of them are
+embeds, resolved against the stylesheet's own URL.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser
 
-from archivestream.crawler import fetcher, links, text
+from archivestream.crawler import fetcher, links, stylesheet, text
 
 if TYPE_CHECKING:
     from archivestream.crawler.fetcher import Fetched
@@ -37,7 +40,7 @@ class Reading:
     """What a page gave: the canonical URLs it links to and its search text (None when
     not wanted, or when the payload cannot be decoded)."""
 
-    links: list[str]
+    links: links.Links
     text: text.PageText | None
 
 
@@ -56,13 +59,13 @@ def read(
         # Too big, corrupt or an unknown coding: no search text, but the links of what
         # can be decoded, as far as the link cap.
         if not want_links:
-            return Reading([], None)
+            return Reading(links.Links(), None)
         prefix = fetcher.decoded_prefix(payload, coding, max_bytes=MAX_LINK_BYTES)
-        return Reading(links.extract(prefix, page_url) if prefix else [], None)
+        return Reading(links.extract(prefix, page_url) if prefix else links.Links(), None)
 
     source = text.decode_html(body, headers)
     tree = LexborHTMLParser(source)
-    found: list[str] = []
+    found = links.Links()
     if want_links:
         if len(body) <= MAX_LINK_BYTES:
             found = links.from_tree(tree, page_url, source=source)
@@ -83,6 +86,29 @@ def _submit(fetched: Fetched, *, want_links: bool, want_text: bool) -> asyncio.F
     return asyncio.get_running_loop().run_in_executor(_reader, job)
 
 
+def read_stylesheet(payload: bytes, headers: list[tuple[str, str]], css_url: str) -> list[str]:
+    """The canonical URLs a stylesheet refers to (blocking: see `stylesheet_links`).
+
+    A payload that cannot be decoded (unknown coding, corrupt, past the link cap once
+    decoded: a gzip bomb) refers to nothing.
+    """
+    coding = text.header(headers, "content-encoding")
+    body = text.decode_content(payload, coding, limit=MAX_LINK_BYTES)
+    if body is None:
+        return []
+    charset = text.charset_from_header(headers)
+    return links.resolve(stylesheet.from_bytes(body, charset=charset), css_url)
+
+
+async def stylesheet_links(fetched: Fetched) -> links.Links:
+    """The references of a fetched stylesheet, all embeds, read in the reading thread."""
+    job = functools.partial(
+        read_stylesheet, fetched.payload, fetched.response_headers, fetched.url
+    )
+    found = await asyncio.get_running_loop().run_in_executor(_reader, job)
+    return links.Links(embeds=found)
+
+
 class PageWork:
     """The reading of one fetched HTML page, started once by whoever first knows what is
     wanted of it: the WARC writer wants its text when its payload is new, the worker its
@@ -101,11 +127,11 @@ class PageWork:
             self._with_text = want_text
             self._reading = _submit(self.fetched, want_links=self.want_links, want_text=want_text)
 
-    async def links(self) -> list[str]:
+    async def links(self) -> links.Links:
         """The page's links, if they are wanted (reading it now if nobody started it)."""
         self.start(want_text=False)
         if self._reading is None:
-            return []
+            return links.Links()
         return (await self._reading).links
 
     async def text(self) -> text.PageText | None:

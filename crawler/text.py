@@ -125,7 +125,8 @@ def decode_content(
     return data
 
 
-def _charset_from_header(headers: list[tuple[str, str]]) -> str | None:
+def charset_from_header(headers: list[tuple[str, str]]) -> str | None:
+    """The Content-Type's charset parameter as given (unchecked), or None."""
     value = header(headers, "content-type") or ""
     for part in value.split(";")[1:]:
         key, _, charset = part.partition("=")
@@ -145,7 +146,7 @@ def _known(charset: str | None) -> str | None:
 
 def decode_html(body: bytes, headers: list[tuple[str, str]]) -> str:
     """The document as text: header charset, else `<meta>` charset, else UTF-8."""
-    charset = _known(_charset_from_header(headers))
+    charset = _known(charset_from_header(headers))
     if charset is None:
         found = _META_CHARSET.search(body[:4096])
         charset = _known(found.group(1).decode("ascii", "replace")) if found else None

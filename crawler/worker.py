@@ -293,10 +293,11 @@ class Worker:
             return outcome, delay if retry_after is not None else 0.0
 
         # An HTML page is read once, for its links (here) and its search text (the writer).
+        # A page at the max depth is read for links too: its embeds are fetched with it.
         page_work = None
-        if 200 <= fetched.status < 300 and links.is_html(fetched.mime):
-            want_links = claim.depth < spec.max_depth and not fetched.truncated
-            page_work = page.PageWork(fetched, want_links=want_links)
+        succeeded = 200 <= fetched.status < 300
+        if succeeded and links.is_html(fetched.mime):
+            page_work = page.PageWork(fetched, want_links=not fetched.truncated)
         await self._writer.write(
             fetched, crawl_id=claim.crawl_id, surt=claim.surt, page_work=page_work
         )
@@ -316,6 +317,8 @@ class Worker:
                 ), 0.0
         elif page_work is not None and page_work.want_links:
             await self._follow_links(claim, await page_work.links(), crawl_scope)
+        elif succeeded and links.is_css(fetched.mime) and not fetched.truncated:
+            await self._follow_links(claim, await page.stylesheet_links(fetched), crawl_scope)
 
         return frontier.Outcome(
             key=claim.key,
@@ -334,22 +337,33 @@ class Worker:
         )
 
     async def _follow_links(
-        self, claim: frontier.Claim, found: list[str], crawl_scope: scope.Scope
+        self, claim: frontier.Claim, found: links.Links, crawl_scope: scope.Scope
     ) -> None:
-        depth = claim.depth + 1
+        """Offer a page's links to the frontier: its embeds at its own depth (requisites
+        are part of the page, as with wget --page-requisites and Heritrix's embed hops),
+        other pages one hop deeper, and only while that stays within the max depth.
+
+        So no link is ever out of scope for its depth alone, and a URL refused once is
+        refused from every page (registered domain and patterns): `seen` stays valid.
+        Embed chains (a stylesheet importing another) end: a URL is queued once a crawl.
+        """
         pending = self._links.setdefault(claim.crawl_id, [])
         seen = self._seen.get(claim.crawl_id)
         if seen is None or len(seen) > MAX_SEEN_URLS:
             if len(self._seen) >= MAX_SEEN_CRAWLS:
                 self._seen.pop(next(iter(self._seen)))
             seen = self._seen[claim.crawl_id] = set()
-        for url in found:
-            # Most links of a site are on every page: offer each to the frontier once.
-            if url in seen:
-                continue
-            seen.add(url)
-            if scope.in_scope(crawl_scope, url, depth):
-                pending.append(_new_url(url, depth=depth))
+        kinds = [(found.embeds, min(claim.depth, crawl_scope.max_depth))]
+        if claim.depth < crawl_scope.max_depth:
+            kinds.append((found.navigation, claim.depth + 1))
+        for urls, depth in kinds:
+            for url in urls:
+                # Most links of a site are on every page: offer each to the frontier once.
+                if url in seen:
+                    continue
+                seen.add(url)
+                if scope.in_scope(crawl_scope, url, depth):
+                    pending.append(_new_url(url, depth=depth))
 
     async def _follow_redirect(
         self,
@@ -559,7 +573,7 @@ async def run_forever(settings: Settings) -> None:
     from archivestream.crawler import metrics, search, storage
 
     pool = await database.create_pool(settings)
-    store = storage.open_storage(settings)
+    store = storage.open_for_writing(settings)
     backend = search.open_search(settings, pool)
     pool_metrics.track(pool, "crawler")
     stop = asyncio.Event()

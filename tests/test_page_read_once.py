@@ -27,11 +27,10 @@ def test_one_reading_gives_what_two_parses_gave() -> None:
     body = PAGE.encode()
     reading = page.read(body, headers(), URL, want_links=True, want_text=True)
     assert reading.links == links.extract(body, URL)
-    assert reading.links == [
-        "http://example.com/cafe/style.css",
-        "http://example.com/menu.html",
-        "http://example.com/cafe/cr%C3%A8me.png",
-    ]
+    assert reading.links == links.Links(
+        navigation=["http://example.com/menu.html"],
+        embeds=["http://example.com/cafe/style.css", "http://example.com/cafe/cr%C3%A8me.png"],
+    )
     assert reading.text == text.extract(body, headers())
     assert reading.text == text.PageText(title="Le café", text="Menu menu Crème brûlée")
 
@@ -40,13 +39,14 @@ def test_a_compressed_page_is_decoded_once_for_both() -> None:
     reading = page.read(
         gzip.compress(PAGE.encode()), headers("gzip"), URL, want_links=True, want_text=True
     )
-    assert "http://example.com/menu.html" in reading.links
+    assert "http://example.com/menu.html" in reading.links.navigation
     assert reading.text is not None and reading.text.title == "Le café"
 
 
 def test_only_what_is_wanted_is_read() -> None:
     body = PAGE.encode()
-    assert page.read(body, headers(), URL, want_links=False, want_text=True).links == []
+    unread = page.read(body, headers(), URL, want_links=False, want_text=True).links
+    assert unread == links.Links()
     assert page.read(body, headers(), URL, want_links=True, want_text=False).text is None
 
 
@@ -57,7 +57,7 @@ def test_a_page_too_big_to_decode_keeps_the_links_of_its_start() -> None:
         gzip.compress(big, 1), headers("gzip"), URL, want_links=True, want_text=True
     )
     assert reading.text is None
-    assert reading.links == ["http://example.com/first.html"]
+    assert reading.links.navigation == ["http://example.com/first.html"]
 
 
 async def test_page_work_reads_in_the_reading_thread() -> None:
@@ -83,4 +83,4 @@ async def test_page_work_reads_in_the_reading_thread() -> None:
     links_only = page.PageWork(fetched, want_links=True)
     links_only.start(want_text=False)
     assert (await links_only.text()).text == "Menu menu Crème brûlée"
-    assert await page.PageWork(fetched, want_links=False).links() == []
+    assert await page.PageWork(fetched, want_links=False).links() == links.Links()
