@@ -34,7 +34,9 @@ async def serve(
     try:
         await database.prepare(pool, settings)
         pool_metrics.track(pool, "api")
-        store = storage.open_storage(settings)
+        # `up` also writes (through its worker): then a bucket must go with an endpoint.
+        own = storage.open_for_writing if with_crawler else storage.open_storage
+        store = storage.RecordedLocations(pool, own(settings))
         backend = search.open_search(settings, pool)
         try:
             await _serve(settings, pool, store, backend, with_crawler, started)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REGION_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -110,15 +110,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
-
-    @model_validator(mode="after")
-    def _bucket_with_endpoint(self) -> Settings:
-        if self.s3_endpoint and not self.s3_bucket:
-            raise ValueError(
-                "S3_ENDPOINT is set but S3_BUCKET is not: name the bucket WARC files go to, "
-                "or unset S3_ENDPOINT to keep them in the data folder"
-            )
-        return self
 
     @property
     def embedded(self) -> bool:

@@ -76,8 +76,8 @@ async def record(
 
     await conn.execute(
         """
-        INSERT INTO warc_files (filename, location, region, bytes, records, opened_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO warc_files (filename, location, region, bytes, records, opened_at, endpoint)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (filename) DO NOTHING
         """,
         closed.filename,
@@ -86,6 +86,7 @@ async def record(
         closed.bytes,
         closed.records,
         closed.opened_at,
+        closed.endpoint,
     )
 
     await search_backend.store(conn, closed.documents)

@@ -48,7 +48,7 @@ async def crawl_command(
     pool = await database.create_pool(settings)
     try:
         await database.prepare(pool, settings)
-        store = storage.open_storage(settings)
+        store = storage.open_for_writing(settings)
         try:
             await store.check()
         except storage.StorageError:

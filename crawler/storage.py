@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Protocol
 
+import asyncpg
 import structlog
 
 from archivestream.core.errors import UserError
@@ -39,6 +40,9 @@ class WarcFileMissing(StorageError):
 
 class Storage(Protocol):
     """What the crawler and the API need from a WARC store."""
+
+    # The S3 endpoint files are stored through; None for a folder or the default endpoint.
+    endpoint: str | None
 
     async def put(self, local_path: Path, filename: str) -> str:
         """Store the closed file at `local_path` as `filename`; returns its location."""
@@ -70,6 +74,8 @@ def _check_name(filename: str) -> None:
 
 class LocalStorage:
     """WARC files in a folder (`settings.warc_dir` for the embedded setup)."""
+
+    endpoint: str | None = None
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -287,3 +293,59 @@ def open_storage(settings: Settings) -> LocalStorage | S3Storage:
     if settings.s3_bucket:
         return S3Storage(settings.s3_endpoint, settings.s3_bucket)
     return LocalStorage(settings.warc_dir)
+
+
+def open_for_writing(settings: Settings) -> LocalStorage | S3Storage:
+    """The store a crawler writes into; S3_ENDPOINT without S3_BUCKET is a mistake here
+    (the files would silently stay in the local folder), so it is refused."""
+    if settings.s3_endpoint and not settings.s3_bucket:
+        raise StorageError(
+            "S3_ENDPOINT is set but S3_BUCKET is not: name the bucket WARC files go to, "
+            "or unset S3_ENDPOINT to keep them in the data folder"
+        )
+    return open_storage(settings)
+
+
+class RecordedLocations:
+    """Reads each WARC file where its writer stored it, as `warc_files` records it (the
+    bucket in `location`, the region's `endpoint`), so one API serves the captures of every
+    region's bucket. A file with no row there is read from `fallback`, which is also where
+    this process stores what it writes (in `archivestream up`)."""
+
+    def __init__(self, pool: asyncpg.Pool, fallback: Storage) -> None:
+        self.pool = pool
+        self.fallback = fallback
+        self.endpoint = fallback.endpoint
+        self._where: dict[str, Storage] = {}
+        self._buckets: dict[tuple[str | None, str], S3Storage] = {}
+
+    async def _store_of(self, filename: str) -> Storage:
+        store = self._where.get(filename)
+        if store is not None:
+            return store
+        row = await self.pool.fetchrow(
+            "SELECT location, endpoint FROM warc_files WHERE filename = $1", filename
+        )
+        store = self.fallback
+        if row is not None and row["location"].startswith("s3://"):
+            bucket = row["location"].removeprefix("s3://").split("/", 1)[0]
+            key = (row["endpoint"], bucket)
+            if key not in self._buckets:
+                self._buckets[key] = S3Storage(row["endpoint"], bucket)
+            store = self._buckets[key]
+        self._where[filename] = store
+        return store
+
+    async def read(self, filename: str, offset: int, length: int) -> bytes:
+        return await (await self._store_of(filename)).read(filename, offset, length)
+
+    async def put(self, local_path: Path, filename: str) -> str:
+        return await self.fallback.put(local_path, filename)
+
+    async def check(self) -> None:
+        await self.fallback.check()
+
+    async def close(self) -> None:
+        for store in self._buckets.values():
+            await store.close()
+        await self.fallback.close()

@@ -109,6 +109,8 @@ class ClosedWarc:
     region: str
     captures: list[CaptureRow]
     documents: list[SearchDocument]
+    # The S3 endpoint the file was stored through (None: default endpoint or a folder).
+    endpoint: str | None = None
 
 
 class WarcWriteError(Exception):
@@ -582,6 +584,7 @@ class WarcWriter:
             region=self.region,
             captures=current.captures,
             documents=current.documents,
+            endpoint=self.storage.endpoint,
         )
 
 

@@ -29,3 +29,18 @@ def test_unreachable_s3_is_one_line_before_any_fetch(tmp_path: Path) -> None:
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"archivestream: S3 at {endpoint} cannot be reached"), last
     assert not list((tmp_path / "data").glob("spool/*.open"))
+
+
+def test_an_endpoint_without_a_bucket_is_refused_by_the_crawl(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "ARCHIVESTREAM_DATA_DIR": str(tmp_path / "data"),
+        "S3_ENDPOINT": "http://127.0.0.1:9",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("S3_BUCKET", None)
+    result = cli_process.run("crawl", "http://127.0.0.1:9/", env=env, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("archivestream: S3_ENDPOINT is set but S3_BUCKET is not"), last
