@@ -1,6 +1,10 @@
 """The reconcile of a CrawlRegion: its crawler Deployment and its autoscaler.
 
-Stalled while its ArchiveCluster is absent or a Secret it needs is missing. While an
+Stalled while its ArchiveCluster is absent or a Secret it needs is missing. The crawlers
+run the version whose migrations have completed, the ArchiveCluster's `status.version`:
+during an upgrade they keep the old image until the new schema is in place, and a new
+cluster's region writes nothing (Reconciling=True, reason SchemaNotReady) until its
+database is up and its first migrations have run, instead of crash-looping. While an
 autoscaler (an HPA, or a KEDA ScaledObject when KEDA is installed) moves the workers, the
 Deployment's replicas are set on creation only and never written again; with
 `workers.replicas` set there is no autoscaler and the Deployment runs exactly that many.
@@ -32,6 +36,7 @@ async def reconcile(
         return reconciler.Result(paused=True), None
     cluster: models.ArchiveCluster | None = None
     cluster_name: str | None = None
+    schema_version: str | None = None
 
     try:
         region = models.CrawlRegion.from_body(body)
@@ -50,6 +55,7 @@ async def reconcile(
                 f"in namespace {namespace!r}; create it or fix spec.clusterRef.name",
             )
         else:
+            schema_version = (cluster_body.get("status") or {}).get("version")
             try:
                 cluster = models.ArchiveCluster.from_body(cluster_body)
             except models.SpecError as error:
@@ -68,10 +74,25 @@ async def reconcile(
         keda_available = autoscaled and await runner.keda_installed()
         try:
             desired = builders.region_children(
-                region, cluster, secrets=secrets, keda_available=keda_available
+                region,
+                cluster,
+                secrets=secrets,
+                keda_available=keda_available,
+                version=schema_version,
             )
         except models.SpecError as error:
             result.blocker = conditions.Blocker("stalled", "InvalidSpec", str(error))
+            desired = []
+        if result.blocker is None and schema_version is None:
+            # Crawlers without a schema crash-loop: the cluster's status.version appears
+            # once its database is up and its first migrations have run; that status
+            # write brings this region's reconcile forward.
+            result.blocker = conditions.Blocker(
+                "waiting",
+                "SchemaNotReady",
+                f"ArchiveCluster {cluster.name!r} has no schema yet (its database or first "
+                "migrations are not ready); the crawlers start once they are",
+            )
             desired = []
 
         def create_only(manifest: dict[str, Any]) -> list[tuple[str, ...]]:

@@ -11,7 +11,7 @@ in, manifests (dicts) out. The kopf handlers call these entry points:
         cluster, secrets=secrets, database_ready=..., schema_ready=...
     )
     region_children = builders.region_children(
-        region, cluster, secrets=secrets, keda_available=...
+        region, cluster, secrets=secrets, keda_available=..., version=...
     )
 
 `secrets` maps a Secret's name to its `data` (base64 values as the API returns them) or
@@ -23,6 +23,9 @@ The returned list is the whole desired set: a child of the resource that is not 
 
 Staging: `database_ready=False` leaves out the migrations Job (the database is not up);
 `schema_ready=False` leaves out the API (the migrations Job has not completed). The
+crawlers follow the same gate: `region_children(..., version=)` runs the image of the
+version whose migrations have completed (the ArchiveCluster's `status.version`), not the
+spec's, so an upgrade rolls them only once the new schema is in place. The
 migrations Job of the current spec is `migrations.job_name(cluster)`; the HPA whose status
 gives a region's desired and current workers and frontier depth is
 `crawler.name(region, cluster)` for both HPA and KEDA modes (`autoscaling.read_status`).
@@ -197,11 +200,18 @@ def region_children(
     *,
     secrets: rollout.SecretData,
     keda_available: bool,
+    version: str | None = None,
 ) -> list[dict[str, Any]]:
     """The crawler Deployment of a region and its autoscaler, owned by the CrawlRegion.
 
-    Raises SpecError when neither the region nor its cluster names an S3 bucket.
+    `version` is the one whose migrations have completed (the cluster's `status.version`);
+    the crawlers run it, whatever `spec.version` already says. Raises SpecError when
+    neither the region nor its cluster names an S3 bucket.
     """
+    if version is not None and version != cluster.spec.version:
+        cluster = cluster.model_copy(
+            update={"spec": cluster.spec.model_copy(update={"version": version})}
+        )
     children = [crawler.deployment(region, cluster, secrets)]
     scaler = autoscaling.autoscaler(region, cluster, keda_available=keda_available)
     if scaler is not None:
