@@ -4,7 +4,8 @@ Reads the resource's Secrets (Stalled when one it names is missing), probes an e
 database (Ready=False and retried while unreachable), creates the generated certificates
 and password once, then writes the children in stages: the migrations Job once the
 database is ready, the API once the Job of this spec has completed. The conditions and the
-summary come from the children's own status; the status is written only when it changed.
+summary come from the children's own status (the summary from every live child, also those
+a Stalled reconcile did not write); the status is written only when it changed.
 On deletion with `deletionPolicy: Delete`, the StatefulSets' volumes go too.
 """
 
@@ -102,13 +103,21 @@ async def reconcile(runner: reconciler.Reconciler, body: dict[str, Any]) -> reco
             result.staged = waiting
 
     workloads = [o.live for o in result.outcomes if o.kind != "Secret"]
+    # The summary counts what runs, not what this reconcile wrote: while Stalled (nothing
+    # written) or staged (the API left out during an upgrade) the children still serve.
+    written = {(child["kind"], child["metadata"]["name"]) for child in workloads}
+    running = [
+        child
+        for child in runner.owned(namespace, body["metadata"].get("uid", ""))
+        if (child["kind"], child["metadata"]["name"]) not in written
+    ]
     regions = [
         region
         for region in runner.cache.list(reconciler.REGIONS, namespace)
         if (region.get("spec") or {}).get("clusterRef", {}).get("name") == name
     ]
     summary = status.cluster_summary(
-        workloads,
+        workloads + running,
         regions,
         database_reachable=database_reachable,
         external_search=bool(cluster is not None and cluster.spec.search.external),

@@ -194,6 +194,16 @@ class Reconciler:
                 self.cache.seen(resource, None, live)
         return live
 
+    def owned(self, namespace: str, uid: str) -> list[dict[str, Any]]:
+        """The StatefulSets and Deployments in the watch cache that this owner uid controls."""
+        found = []
+        for resource in ("apps/v1/statefulsets", "apps/v1/deployments"):
+            for live in self.cache.list(resource, namespace):
+                refs = live.get("metadata", {}).get("ownerReferences", []) or []
+                if uid and any(ref.get("uid") == uid for ref in refs):
+                    found.append(live)
+        return found
+
     async def write_status(self, resource: str, body: dict[str, Any], new: dict[str, Any]) -> bool:
         patch = children.merge_patch(body.get("status") or {}, new)
         if not patch:
