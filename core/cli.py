@@ -250,22 +250,41 @@ def crds(
         typer.echo(f"wrote {name}")
 
 
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
+@app.command()
 def operator(
-    ctx: typer.Context,
     namespace: Annotated[
         list[str] | None,
         typer.Option("--namespace", "-n", help="Namespaces to watch (default: all)."),
     ] = None,
+    peering: Annotated[
+        str | None,
+        typer.Option(
+            help="kopf peering object to join; makes peering mandatory "
+            "(default: archivestream-operator when the peering CRDs exist, else alone)."
+        ),
+    ] = None,
+    standalone: Annotated[
+        bool, typer.Option("--standalone", help="Run without kopf peering.")
+    ] = False,
+    liveness: Annotated[
+        str, typer.Option(help="URL kopf answers the liveness probe on.")
+    ] = "http://0.0.0.0:8080/healthz",
+    priority: Annotated[int, typer.Option(help="kopf peering priority.")] = 0,
     log_level: LogLevel = Level.INFO,
 ) -> None:
     """Run the Kubernetes operator (kopf) reconciling ArchiveCluster and CrawlRegion."""
     from archivestream.operator import main as operator_main
 
+    if peering and standalone:
+        raise typer.BadParameter("--peering and --standalone exclude each other; pick one")
     logs.configure(log_level.value)
-    operator_main.run(namespaces=namespace or [], extra_args=list(ctx.args))
+    operator_main.run(
+        namespaces=namespace or [],
+        peering=peering,
+        standalone=standalone,
+        liveness=liveness,
+        priority=priority,
+    )
 
 
 def main() -> None:
