@@ -1,12 +1,14 @@
 """`archivestream operator`: kopf run with peering, a liveness endpoint and Prometheus metrics.
 
-Several replicas of the operator may run; kopf's peering (a KopfPeering object named
-`archivestream-operator` in each watched namespace, or a ClusterKopfPeering when watching
-all) lets one of them act and keeps the others on standby. Without kopf's peering CRDs the
-operator runs alone; `--peering=NAME` makes peering mandatory, `--standalone` turns it off.
-kopf answers the liveness probe on `--liveness` (default `http://0.0.0.0:8080/healthz`);
-the operator's metrics are served on `OPERATOR_METRICS_PORT` (default 8081). Also read:
-`--priority=N`.
+Run ONE replica (the Helm chart does, with the Recreate strategy). kopf's peering (a
+KopfPeering object named `archivestream-operator` in each watched namespace, or a
+ClusterKopfPeering when watching all) is not leader election: operators of equal priority
+that see each other all pause, and one of higher priority pauses the others. It guards
+against a second operator started by mistake, not for high availability. Without kopf's
+peering CRDs the operator runs alone; `--peering=NAME` makes peering mandatory,
+`--standalone` turns it off, `--priority=N` sets this operator's priority. kopf answers the
+liveness probe on `--liveness` (default `http://0.0.0.0:8080/healthz`); the operator's
+metrics are served on `OPERATOR_METRICS_PORT` (default 8081).
 """
 
 from __future__ import annotations
@@ -53,16 +55,14 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.execution.max_workers = 4
 
 
-def _option(extra_args: list[str], name: str) -> str | None:
-    for index, arg in enumerate(extra_args):
-        if arg == name and index + 1 < len(extra_args):
-            return extra_args[index + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def run(namespaces: list[str], extra_args: list[str]) -> None:
+def run(
+    namespaces: list[str],
+    *,
+    peering: str | None = None,
+    standalone: bool = False,
+    liveness: str = LIVENESS,
+    priority: int = 0,
+) -> None:
     """Run the operator until SIGTERM; watches `namespaces`, or all when empty."""
     registry, reconciler = handlers.build(handlers.Options())
     settings = kopf.OperatorSettings()
@@ -73,18 +73,14 @@ def run(namespaces: list[str], extra_args: list[str]) -> None:
     RECONCILES.set_function(lambda: reconciler.reconciles)
     API_REQUESTS.set_function(lambda: reconciler.api.requests)
 
-    # None, not False: kopf then peers when the peering CRDs are installed, and otherwise
-    # runs alone (settings.peering.mandatory is off); False would wait for them forever.
-    standalone = True if "--standalone" in extra_args else None
-    # An explicit --peering makes peering mandatory (kopf's rule); by default the operator
-    # peers through `archivestream-operator` when the peering CRDs exist, else runs alone.
-    peering = _option(extra_args, "--peering")
-    priority = int(_option(extra_args, "--priority") or 0)
-    liveness = _option(extra_args, "--liveness") or LIVENESS
+    # None, not False, without --standalone: kopf then peers when the peering CRDs are
+    # installed, and otherwise runs alone (settings.peering.mandatory is off); False would
+    # wait for them forever. An explicit --peering makes peering mandatory (kopf's rule).
+    standalone_flag = True if standalone else None
     log.info(
         "operator starting",
         namespaces=namespaces or "all",
-        peering="none" if standalone else peering or f"{PEERING_NAME} (when installed)",
+        peering="none" if standalone_flag else peering or f"{PEERING_NAME} (when installed)",
         liveness=liveness,
         metrics_port=port,
     )
@@ -94,7 +90,7 @@ def run(namespaces: list[str], extra_args: list[str]) -> None:
             settings=settings,
             clusterwide=not namespaces,
             namespaces=namespaces,
-            standalone=standalone,
+            standalone=standalone_flag,
             peering_name=peering,
             priority=priority,
             liveness_endpoint=liveness,
