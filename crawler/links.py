@@ -37,10 +37,16 @@ _REFERENCES = ", ".join(
         "input[src]",
         "video[poster]",
         "object[data]",
-        "style",
-        "[style]",
     ]
 )
+# Inline CSS (`<style>` blocks, `style` attributes) in a walk of its own, taken only when
+# the page's text holds something CSS refers with: most pages have none, and a `style`
+# check on every node of the main walk cost more than this second walk.
+_INLINE_CSS = "style, [style]"
+# Case-insensitive without re.IGNORECASE: searching for a rare literal ("(", "@") and
+# looking around it is ten times as fast on a page's text as an ignore-case alternation.
+_URL_FUNCTION = re.compile(r"\((?<=[uU][rR][lL]\()")
+_IMPORT_RULE = re.compile(r"@(?=[iI][mM][pP][oO][rR][tT])")
 # `<link>` relations that make the linked resource part of the page (any token of `rel`:
 # "shortcut icon" is two tokens); other relations (alternate, next, canonical) are links.
 _REQUISITE_RELS = frozenset(
@@ -117,10 +123,6 @@ def from_tree(tree: HTMLParser, page_url: str, *, source: str | None = None) -> 
                 match = _REFRESH_URL.search(attributes.get("content") or "")
                 if match:
                     navigation.append(match.group(1))
-        elif tag == "style":
-            css = node.text(deep=True)
-            if stylesheet.might_refer(css):
-                embeds.extend(stylesheet.from_text(css))
         else:
             if "src" in attributes:
                 embeds.append(attributes.get("src") or "")
@@ -133,16 +135,27 @@ def from_tree(tree: HTMLParser, page_url: str, *, source: str | None = None) -> 
                 embeds.append(attributes.get("poster") or "")
             elif tag == "object" and "data" in attributes:
                 embeds.append(attributes.get("data") or "")
-        # Matched by "[style]" whatever its tag (an anchor with a background, say).
-        if "style" in attributes:
-            css = attributes.get("style") or ""
-            if stylesheet.might_refer(css):
-                embeds.extend(stylesheet.from_declarations(css))
+    if source is None or _URL_FUNCTION.search(source) or _IMPORT_RULE.search(source):
+        embeds.extend(_inline_css(tree))
 
     found_embeds = resolve(embeds, str(base))
     taken = set(found_embeds)
     found_navigation = [url for url in resolve(navigation, str(base)) if url not in taken]
     return Links(navigation=found_navigation, embeds=found_embeds)
+
+
+def _inline_css(tree: HTMLParser) -> list[str]:
+    found: list[str] = []
+    for node in tree.css(_INLINE_CSS):
+        if node.tag == "style":
+            css = node.text(deep=True)
+            if stylesheet.might_refer(css):
+                found.extend(stylesheet.from_text(css))
+        # A `<style>` with a `style` attribute too is matched once: both are read.
+        css = node.attrs.get("style")
+        if css and stylesheet.might_refer(css):
+            found.extend(stylesheet.from_declarations(css))
+    return found
 
 
 def resolve(references: list[str], base_text: str) -> list[str]:
