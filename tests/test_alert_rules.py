@@ -325,3 +325,48 @@ def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
     )
     result = promtool(tmp_path, "check", "rules", "dashboard.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_autoscaler_queries_read_only_their_own_archives_depth(tmp_path: Path) -> None:
+    # Two archives crawl us-east-1 in one namespace, a third in another: the KEDA query the
+    # operator builds and the adapter's query (with the HPA's matchers) see only their own.
+    from design_examples import archive, region
+
+    from archivestream.operator.builders import autoscaling
+
+    keda = autoscaling.prometheus_query(region(), archive())
+    hpa = autoscaling.horizontal_pod_autoscaler(region(), archive())
+    labels = hpa["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
+    matchers = ",".join(f'{k}="{v}"' for k, v in {"namespace": "archive", **labels}.items())
+    values = {"prometheusAdapter": {"enabled": True}}
+    (config_map,) = [m for m in render(values) if m["kind"] == "ConfigMap"]
+    (rule,) = yaml.safe_load(config_map["data"]["config.yaml"])["externalRules"]
+    adapter = (
+        rule["metricsQuery"]
+        .replace("<<.Series>>", "archivestream_frontier_depth")
+        .replace("<<.LabelMatchers>>", matchers)
+    )
+    series = 'archivestream_frontier_depth{{namespace="{}",service="{}",region="us-east-1"}}'
+    (tmp_path / "empty.yaml").write_text("groups: []\n")
+    run_tests(
+        tmp_path,
+        tmp_path / "empty.yaml",
+        [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": series.format("archive", "main-api"), "values": "500x5"},
+                    {"series": series.format("archive", "other-api"), "values": "90000x5"},
+                    {"series": series.format("elsewhere", "main-api"), "values": "70000x5"},
+                ],
+                "promql_expr_test": [
+                    {"expr": keda, "eval_time": "2m", "exp_samples": [{"value": 500}]},
+                    {
+                        "expr": adapter,
+                        "eval_time": "2m",
+                        "exp_samples": [{"labels": '{region="us-east-1"}', "value": 500}],
+                    },
+                ],
+            }
+        ],
+    )

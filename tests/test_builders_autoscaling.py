@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from design_examples import FIXED_REGION, REGION, archive, changed, region
+from design_examples import CLUSTER, FIXED_REGION, REGION, archive, changed, region
 
 from archivestream.operator.builders import autoscaling
 
@@ -23,7 +23,7 @@ def test_hpa_scales_the_crawler_on_the_regions_frontier_depth() -> None:
     assert metric["type"] == "External"
     assert metric["external"]["metric"] == {
         "name": "archivestream_frontier_depth",
-        "selector": {"matchLabels": {"region": "us-east-1"}},
+        "selector": {"matchLabels": {"service": "main-api", "region": "us-east-1"}},
     }
     assert metric["external"]["target"] == {"type": "AverageValue", "averageValue": "10000"}
     assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
@@ -38,12 +38,35 @@ def test_keda_queries_the_max_of_the_regions_frontier_depth() -> None:
     assert spec["scaleTargetRef"]["name"] == "main-crawler-us-east-1"
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (2, 20)
     assert trigger["type"] == "prometheus"
-    assert trigger["metadata"]["query"] == 'max(archivestream_frontier_depth{region="us-east-1"})'
+    assert trigger["metadata"]["query"] == (
+        'max(archivestream_frontier_depth{namespace="NS",service="main-api",region="us-east-1"})'
+    ).replace("NS", "archive")
     assert trigger["metadata"]["threshold"] == "10000"
     assert trigger["metadata"]["serverAddress"] == "http://prometheus-operated.monitoring.svc:9090"
     hpa_config = spec["advanced"]["horizontalPodAutoscalerConfig"]
     assert hpa_config["name"] == "main-crawler-us-east-1", "one HPA name in both modes"
     assert hpa_config["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+
+
+def test_two_archives_crawling_one_region_scale_on_their_own_series() -> None:
+    """Same region, another archive (another API Service) or another namespace: other series."""
+    other_name = archive(changed(CLUSTER, "metadata.name", "other"))
+    other_namespace = changed(REGION, "metadata.namespace", "elsewhere")
+    queries = {
+        autoscaling.prometheus_query(region(), archive()),
+        autoscaling.prometheus_query(region(), other_name),
+        autoscaling.prometheus_query(region(other_namespace), archive()),
+    }
+    assert len(queries) == 3
+    assert all('region="us-east-1"' in query for query in queries)
+    assert 'namespace="elsewhere"' in autoscaling.prometheus_query(
+        region(other_namespace), archive()
+    )
+    selectors = {
+        str(autoscaling.horizontal_pod_autoscaler(region(), cluster)["spec"]["metrics"])
+        for cluster in (archive(), other_name)
+    }
+    assert len(selectors) == 2
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
 """Autoscaling of a region's workers on its frontier depth: an HPA or a KEDA ScaledObject.
 
-The signal is `archivestream_frontier_depth{region=...}`, exported by the API. With the
+The signal is `archivestream_frontier_depth{region=...}`, exported by the API, scoped to
+one archive: `namespace` (the archive's) and `service` (its API Service) are the labels the
+Prometheus Operator puts on every series a ServiceMonitor scrapes (the chart's archive-API
+ServiceMonitor), so two archives crawling the same region never scale on each other. With the
 KEDA CRDs installed a ScaledObject queries Prometheus for its `max()` (never a sum: every
 API replica exports the same database-wide value); otherwise an `autoscaling/v2`
 HorizontalPodAutoscaler reads it as an External metric, served by prometheus-adapter
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from archivestream.operator.builders import crawler, labels
+from archivestream.operator.builders import crawler, labels, naming
 from archivestream.operator.models import ArchiveCluster, CrawlRegion
 
 METRIC = "archivestream_frontier_depth"
@@ -78,7 +81,8 @@ def horizontal_pod_autoscaler(region: CrawlRegion, cluster: ArchiveCluster) -> d
                     "external": {
                         "metric": {
                             "name": METRIC,
-                            "selector": {"matchLabels": {"region": region.spec.region}},
+                            # prometheus-adapter adds the HPA's namespace to these matchers.
+                            "selector": {"matchLabels": series_labels(region, cluster)},
                         },
                         "target": {
                             "type": "AverageValue",
@@ -92,8 +96,16 @@ def horizontal_pod_autoscaler(region: CrawlRegion, cluster: ArchiveCluster) -> d
     }
 
 
-def prometheus_query(region: CrawlRegion) -> str:
-    return f'max({METRIC}{{region="{region.spec.region}"}})'
+def series_labels(region: CrawlRegion, cluster: ArchiveCluster) -> dict[str, str]:
+    """The labels that pick this archive's series of a region (the namespace aside)."""
+    return {"service": naming.api(cluster.name), "region": region.spec.region}
+
+
+def prometheus_query(region: CrawlRegion, cluster: ArchiveCluster) -> str:
+    """The KEDA query: the archive's namespace, its API Service and the region."""
+    matchers = {"namespace": region.namespace, **series_labels(region, cluster)}
+    selector = ",".join(f'{key}="{value}"' for key, value in matchers.items())
+    return f"max({METRIC}{{{selector}}})"
 
 
 def scaled_object(region: CrawlRegion, cluster: ArchiveCluster) -> dict[str, Any]:
@@ -120,7 +132,7 @@ def scaled_object(region: CrawlRegion, cluster: ArchiveCluster) -> dict[str, Any
                     "metricType": "AverageValue",
                     "metadata": {
                         "serverAddress": workers.prometheus_address,
-                        "query": prometheus_query(region),
+                        "query": prometheus_query(region, cluster),
                         "threshold": str(workers.target_frontier_depth_per_worker),
                     },
                 }
