@@ -140,6 +140,22 @@ def _condition_column(name: str, condition: str, field: str = "status") -> dict[
 AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
 
 
+def _name_rules(kind: str, longest: int) -> list[dict[str, str]]:
+    """The resource's name starts its children's names (Services, label values)."""
+    return [
+        models.cel(
+            f"self.metadata.name.matches('{models.RESOURCE_NAME_PATTERN}')",
+            f"a {kind}'s name must be a DNS-1035 label (lower-case letters, digits and '-', "
+            "starting with a letter, no dots): it starts the names of its children",
+        ),
+        models.cel(
+            f"self.metadata.name.size() <= {longest}",
+            f"a {kind}'s name is at most {longest} characters, so that every child name "
+            "stays within 63",
+        ),
+    ]
+
+
 def archive_cluster() -> dict[str, Any]:
     """The ArchiveCluster CustomResourceDefinition."""
     return _definition(
@@ -150,13 +166,7 @@ def archive_cluster() -> dict[str, Any]:
             models.ArchiveClusterSpec,
             models.ArchiveClusterStatus,
             "An archive",
-            # The name is a label value on every child (app.kubernetes.io/instance).
-            [
-                models.cel(
-                    "self.metadata.name.size() <= 63",
-                    "an ArchiveCluster's name is at most 63 characters (a label value)",
-                )
-            ],
+            _name_rules("ArchiveCluster", models.CLUSTER_NAME_MAX),
         ),
         subresources={"status": {}},
         columns=[
@@ -188,7 +198,12 @@ def crawl_region() -> dict[str, Any]:
         kind="CrawlRegion",
         plural="crawlregions",
         short_names=["cr", "region"],
-        schema=_root_schema(models.CrawlRegionSpec, models.CrawlRegionStatus, "A crawl region"),
+        schema=_root_schema(
+            models.CrawlRegionSpec,
+            models.CrawlRegionStatus,
+            "A crawl region",
+            _name_rules("CrawlRegion", models.REGION_NAME_MAX),
+        ),
         subresources={
             "status": {},
             "scale": {

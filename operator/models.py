@@ -35,6 +35,14 @@ PAUSED_ANNOTATION = f"{GROUP}/paused"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 # A region goes into object names, label values and the REGION variable: a DNS label.
 REGION_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+# An ArchiveCluster's or CrawlRegion's own name starts its children's names, which become
+# Service names and label values: a DNS-1035 label (a letter first, no dots).
+RESOURCE_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+# The longest child of an ArchiveCluster is `<name>-cockroachdb-client-archivestream` (33
+# more characters) and a region's crawler `<cluster>-crawler-<region name>` (9 more): at
+# these lengths every child name stays within 63 characters without being shortened.
+CLUSTER_NAME_MAX = 30
+REGION_NAME_MAX = 63 - CLUSTER_NAME_MAX - len("-crawler-")
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 # A volume size: a whole number with a unit, so that "100" (bytes) is refused as the
 # mistake it almost always is.

@@ -66,7 +66,13 @@ BAD = [
     (CLUSTER, "spec.database.managed.replicaCount", 3, "'replicaCount' was unexpected"),
     (REGION, "spec.storage.s3.bucket", "Not_A_Bucket", "does not match"),
     (REGION, "metadata.name", "Us East", "is not a DNS subdomain"),
-    (CLUSTER, "metadata.name", "a" * 64, "name is at most 63 characters"),
+    (CLUSTER, "metadata.name", "a" * 31, "name is at most 30 characters"),
+    (CLUSTER, "metadata.name", "1main", "must be a DNS-1035 label"),
+    (CLUSTER, "metadata.name", "a.b", "must be a DNS-1035 label"),
+    (CLUSTER, "metadata.name", "main-", "is not a DNS subdomain"),
+    (REGION, "metadata.name", "1east", "must be a DNS-1035 label"),
+    (REGION, "metadata.name", "us.east", "must be a DNS-1035 label"),
+    (REGION, "metadata.name", "r" * 25, "name is at most 24 characters"),
     (
         EXTERNAL_CLUSTER,
         "spec.search.external.url",
@@ -147,3 +153,8 @@ def test_what_a_statefulset_cannot_follow_is_refused_on_update(
 def test_more_database_nodes_are_accepted_on_update() -> None:
     more = changed(CLUSTER, "spec.database.managed.replicas", 5)
     assert judge(more, old=CLUSTER) == []
+
+
+def test_names_at_the_length_bounds_are_accepted() -> None:
+    assert judge(changed(CLUSTER, "metadata.name", "a" + "-b" * 14 + "c")) == []
+    assert judge(changed(REGION, "metadata.name", "northamerica-northeast-1")) == []
