@@ -466,3 +466,40 @@ def test_rbac_covers_every_child_the_operator_builds() -> None:
     assert ("keda.sh", "scaledobjects") in written
     for kind in sorted(written):
         assert {"create", "patch", "delete"} <= granted.get(kind, set()), kind
+
+
+def test_archive_api_service_monitor_scope_is_what_the_readme_says() -> None:
+    # The README names both modes; the rendered selector follows operator.watchNamespaces.
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if "`metrics.serviceMonitor.enabled`" in line)
+    assert "namespaceSelector.matchNames" in row and "namespaceSelector.any: true" in row
+    assert "operator.watchNamespaces" in row
+    (everywhere,) = find(
+        render(EVERYTHING), "ServiceMonitor", "archivestream-operator-archive-api"
+    )
+    assert everywhere["spec"]["namespaceSelector"] == {"any": True}
+    (confined,) = find(render(NAMESPACED), "ServiceMonitor", "archivestream-operator-archive-api")
+    assert confined["spec"]["namespaceSelector"] == {"matchNames": ["archive", "archive-staging"]}
+
+
+def test_archive_api_service_monitor_selects_the_api_services_the_operator_builds() -> None:
+    # Its series then carry `service` = the API Service's name, which the autoscalers select.
+    from design_examples import archive
+
+    from archivestream.operator.builders import api
+
+    (monitor,) = find(render(EVERYTHING), "ServiceMonitor", "archivestream-operator-archive-api")
+    service = api.service(archive())
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    ports = {port["name"] for port in service["spec"]["ports"]}
+    assert monitor["spec"]["endpoints"][0]["port"] in ports
+    assert not monitor["spec"]["endpoints"][0].get("relabelings"), "the service label is kept"
+
+
+def test_readme_limitations_are_stated() -> None:
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    limitations = readme.split("## Limitations", 1)[1]
+    for phrase in ("demo transport", "search.external", "--locality", "watchNamespaces"):
+        assert phrase in limitations, phrase
