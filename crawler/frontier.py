@@ -46,6 +46,8 @@ class NewURL:
     depth: int
     via: str | None = None
     priority: int = 0
+    # Embeds followed one from another to reach this URL from a page (0 for a page).
+    embed_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Claim:
     attempts: int
     via: str | None
     crawl_delay: float | None
+    embed_hops: int = 0
 
     @property
     def key(self) -> Key:
@@ -134,10 +137,13 @@ async def enqueue(
         )
         inserted = await conn.fetch(
             """
-            INSERT INTO frontier (crawl_id, surt, url, host, region, depth, priority, via)
-            SELECT $1::uuid, u.surt, u.url, u.host, $2::text, u.depth, u.priority, u.via
-            FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[])
-                AS u(surt, url, host, depth, priority, via)
+            INSERT INTO frontier
+                (crawl_id, surt, url, host, region, depth, priority, via, embed_hops)
+            SELECT $1::uuid, u.surt, u.url, u.host, $2::text, u.depth, u.priority, u.via,
+                u.embed_hops
+            FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[],
+                        $9::int[])
+                AS u(surt, url, host, depth, priority, via, embed_hops)
             ON CONFLICT (crawl_id, surt) DO NOTHING
             RETURNING surt
             """,
@@ -149,6 +155,7 @@ async def enqueue(
             [entry.depth for entry in entries],
             [entry.priority for entry in entries],
             [entry.via for entry in entries],
+            [entry.embed_hops for entry in entries],
         )
     return len(inserted)
 
@@ -244,7 +251,8 @@ async def claim(
                 attempts = f.attempts + 1, updated_at = now()
             FROM unnest($1::uuid[], $2::text[]) AS k(crawl_id, surt)
             WHERE f.crawl_id = k.crawl_id AND f.surt = k.surt AND f.status = 'queued'
-            RETURNING f.crawl_id, f.surt, f.url, f.host, f.depth, f.attempts, f.via
+            RETURNING f.crawl_id, f.surt, f.url, f.host, f.depth, f.attempts, f.via,
+                f.embed_hops
             """,
             [key[0] for key in chosen],
             [key[1] for key in chosen],
@@ -271,6 +279,7 @@ async def claim(
             attempts=row["attempts"],
             via=row["via"],
             crawl_delay=delays.get(row["host"]),
+            embed_hops=row["embed_hops"],
         )
         for row in rows
     ]

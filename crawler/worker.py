@@ -54,6 +54,10 @@ IDLE_SLEEP_SECONDS = 0.25
 MAX_SEEN_URLS = 1_000_000
 MAX_SEEN_CRAWLS = 8
 RECORD_ATTEMPTS = 3
+# Embeds followed one from another from a page: its stylesheet, three @imports deep and
+# their images, with room to spare. The frontier ends cycles (a URL is queued once a
+# crawl); this ends chains of URLs a site makes up as it goes, since embeds add no depth.
+MAX_EMBED_HOPS = 6
 TRANSACTION_ATTEMPTS = 5
 
 
@@ -345,7 +349,8 @@ class Worker:
 
         So no link is ever out of scope for its depth alone, and a URL refused once is
         refused from every page (registered domain and patterns): `seen` stays valid.
-        Embed chains (a stylesheet importing another) end: a URL is queued once a crawl.
+        Embed chains (a stylesheet importing another) end: a URL is queued once a crawl,
+        and no more than MAX_EMBED_HOPS embeds are followed one from another.
         """
         pending = self._links.setdefault(claim.crawl_id, [])
         seen = self._seen.get(claim.crawl_id)
@@ -353,17 +358,20 @@ class Worker:
             if len(self._seen) >= MAX_SEEN_CRAWLS:
                 self._seen.pop(next(iter(self._seen)))
             seen = self._seen[claim.crawl_id] = set()
-        kinds = [(found.embeds, min(claim.depth, crawl_scope.max_depth))]
+        kinds = []
+        if claim.embed_hops < MAX_EMBED_HOPS:
+            depth = min(claim.depth, crawl_scope.max_depth)
+            kinds.append((found.embeds, depth, claim.embed_hops + 1))
         if claim.depth < crawl_scope.max_depth:
-            kinds.append((found.navigation, claim.depth + 1))
-        for urls, depth in kinds:
+            kinds.append((found.navigation, claim.depth + 1, 0))
+        for urls, depth, embed_hops in kinds:
             for url in urls:
                 # Most links of a site are on every page: offer each to the frontier once.
                 if url in seen:
                     continue
                 seen.add(url)
                 if scope.in_scope(crawl_scope, url, depth):
-                    pending.append(_new_url(url, depth=depth))
+                    pending.append(_new_url(url, depth=depth, embed_hops=embed_hops))
 
     async def _follow_redirect(
         self,
@@ -393,7 +401,13 @@ class Worker:
             self.log.info("redirect not followed", url=claim.url, target=target, reason=reason)
             return None
         self._links.setdefault(claim.crawl_id, []).append(
-            _new_url(target, depth=claim.depth, via=claim.url, priority=1)
+            _new_url(
+                target,
+                depth=claim.depth,
+                via=claim.url,
+                priority=1,
+                embed_hops=claim.embed_hops,
+            )
         )
         return None
 
@@ -549,7 +563,9 @@ class Worker:
 ROBOTS_BLOCKED = "disallowed by robots.txt"
 
 
-def _new_url(url: str, *, depth: int, via: str | None = None, priority: int = 0):
+def _new_url(
+    url: str, *, depth: int, via: str | None = None, priority: int = 0, embed_hops: int = 0
+):
     return frontier.NewURL(
         url=url,
         surt=canonical.surt_key(url),
@@ -557,6 +573,7 @@ def _new_url(url: str, *, depth: int, via: str | None = None, priority: int = 0)
         depth=depth,
         via=via,
         priority=priority,
+        embed_hops=embed_hops,
     )
 
 
