@@ -1,7 +1,7 @@
 """Page requisites: what a page embeds (images, scripts, stylesheets and what those import
 or refer to, inline CSS's url()s) is fetched with the page, at its depth, also at the max
 depth; pages it links to are one hop deeper. A stylesheet that cannot be read is captured
-all the same, with no links."""
+all the same, with no links. Embed chains end, even when the site makes up new URLs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import crawl_sites as sites
 from aiohttp import web
 
 from archivestream.core.settings import Settings
-from archivestream.crawler import page
+from archivestream.crawler import page, worker
 
 
 def css(body: str | bytes) -> sites.Handler:
@@ -157,3 +157,29 @@ async def test_a_stylesheet_that_is_a_gzip_bomb_or_garbage_is_captured_with_no_l
         "/zipped-link.png": 200,
     }
     assert set(site.paths()) == {"/robots.txt", *found}
+
+
+async def test_a_chain_of_made_up_stylesheets_ends(pool: asyncpg.Pool, settings: Settings) -> None:
+    async def chain(request: web.Request) -> web.StreamResponse:
+        step = int(request.query.get("n", "1"))
+        body = f'@import "chain.css?n={step + 1}"; a {{ background: url(img.png?n={step}) }}'
+        return web.Response(text=body, content_type="text/css")
+
+    site = await sites.serve(
+        {
+            "/": '<link rel=stylesheet href="/chain.css?n=1">',
+            "/chain.css": chain,
+            "/img.png": sites.static_bytes(b"png", "image/png"),
+        }
+    )
+    try:
+        progress = await sites.run_crawl(pool, settings, [site.url("/")], max_depth=0)
+    finally:
+        await site.close()
+
+    assert progress.status == "finished"
+    fetched = [path for path in site.paths() if path.startswith("/chain.css")]
+    assert fetched == [f"/chain.css?n={n}" for n in range(1, worker.MAX_EMBED_HOPS + 1)]
+    # The images of all but the last stylesheet (whose references are past the bound).
+    images = [path for path in site.paths() if path.startswith("/img.png")]
+    assert len(images) == worker.MAX_EMBED_HOPS - 1
