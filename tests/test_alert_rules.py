@@ -329,7 +329,8 @@ def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
 
 def test_autoscaler_queries_read_only_their_own_archives_depth(tmp_path: Path) -> None:
     # Two archives crawl us-east-1 in one namespace, a third in another: the KEDA query the
-    # operator builds and the adapter's query (with the HPA's matchers) see only their own.
+    # operator builds sees only its own archive; the adapter's query (the HPA's matchers,
+    # region alone, plus the HPA's namespace) sees only its own namespace.
     from design_examples import archive, region
 
     from archivestream.operator.builders import autoscaling
@@ -361,12 +362,21 @@ def test_autoscaler_queries_read_only_their_own_archives_depth(tmp_path: Path) -
                 ],
                 "promql_expr_test": [
                     {"expr": keda, "eval_time": "2m", "exp_samples": [{"value": 500}]},
+                ],
+            },
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": series.format("archive", "main-api"), "values": "500x5"},
+                    {"series": series.format("elsewhere", "main-api"), "values": "70000x5"},
+                ],
+                "promql_expr_test": [
                     {
                         "expr": adapter,
                         "eval_time": "2m",
                         "exp_samples": [{"labels": '{region="us-east-1"}', "value": 500}],
                     },
                 ],
-            }
+            },
         ],
     )

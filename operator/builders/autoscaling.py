@@ -1,9 +1,10 @@
 """Autoscaling of a region's workers on its frontier depth: an HPA or a KEDA ScaledObject.
 
-The signal is `archivestream_frontier_depth{region=...}`, exported by the API, scoped to
-one archive: `namespace` (the archive's) and `service` (its API Service) are the labels the
-Prometheus Operator puts on every series a ServiceMonitor scrapes (the chart's archive-API
-ServiceMonitor), so two archives crawling the same region never scale on each other. With the
+The signal is `archivestream_frontier_depth{region=...}`, exported by the API. The HPA
+selects it by `region` (the design's contract) and prometheus-adapter scopes it to the
+HPA's namespace; the KEDA query also names the archive's API Service (`service`, a label the
+Prometheus Operator puts on every series a ServiceMonitor scrapes), so there two archives
+in one namespace crawling the same region never scale on each other. With the
 KEDA CRDs installed a ScaledObject queries Prometheus for its `max()` (never a sum: every
 API replica exports the same database-wide value); otherwise an `autoscaling/v2`
 HorizontalPodAutoscaler reads it as an External metric, served by prometheus-adapter
@@ -81,8 +82,9 @@ def horizontal_pod_autoscaler(region: CrawlRegion, cluster: ArchiveCluster) -> d
                     "external": {
                         "metric": {
                             "name": METRIC,
-                            # prometheus-adapter adds the HPA's namespace to these matchers.
-                            "selector": {"matchLabels": series_labels(region, cluster)},
+                            # The design's contract: the region label alone. prometheus-adapter
+                            # adds the HPA's namespace to the matchers (its rule is namespaced).
+                            "selector": {"matchLabels": {"region": region.spec.region}},
                         },
                         "target": {
                             "type": "AverageValue",
