@@ -18,6 +18,7 @@ from archivestream.api import (
     cdx,
     context,
     crawl_requests,
+    crawl_status,
     errors,
     health,
     metrics,
@@ -85,6 +86,7 @@ def create_app(archive: context.ArchiveContext) -> web.Application:
     app.router.add_get("/health", health.health)
     app.router.add_get("/ready", health.ready)
     app.router.add_post("/crawl", crawl_requests.create)
+    app.router.add_get("/crawl/{id}", crawl_status.show)
     app.router.add_get("/api/v1/search", search_routes.search)
     app.router.add_get("/api/health/frontier", health.frontier)
     app.router.add_get("/cdx", cdx.cdx)

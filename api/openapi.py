@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from archivestream.api import cdx, crawl_requests, frontier_status, search_routes
+from archivestream.api import cdx, crawl_requests, crawl_status, frontier_status, search_routes
 
 
 class ErrorBody(BaseModel):
@@ -29,6 +29,7 @@ class HealthBody(BaseModel):
 _MODELS: list[type[BaseModel]] = [
     crawl_requests.CrawlRequest,
     crawl_requests.CrawlAccepted,
+    crawl_status.CrawlStatus,
     search_routes.SearchResults,
     frontier_status.FrontierHealth,
     ErrorBody,
@@ -109,6 +110,26 @@ def document() -> dict[str, Any]:
                     "400": _BAD,
                     "401": _json(ErrorBody, "An API key is required."),
                     "429": _json(ErrorBody, "Too many crawl requests; see Retry-After."),
+                },
+            }
+        },
+        "/crawl/{id}": {
+            "get": {
+                "summary": "A crawl's seeds, limits, progress and failure reasons.",
+                "parameters": [
+                    {
+                        "name": "id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                        "description": "The id POST /crawl answered.",
+                        "example": "3f2c1d9e-8a5b-4c7d-9e0f-1a2b3c4d5e6f",
+                    }
+                ],
+                "responses": {
+                    "200": _json(crawl_status.CrawlStatus, "The crawl."),
+                    "400": _json(ErrorBody, "The id is not a UUID."),
+                    "404": _json(ErrorBody, "No crawl has this id."),
                 },
             }
         },
