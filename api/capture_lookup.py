@@ -9,6 +9,7 @@ compared as strings, which matches pywb's CDX search order on byte-ordered colla
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote
@@ -148,6 +149,51 @@ async def in_range(
         limit,
     )
     return [Capture.from_row(row) for row in rows]
+
+
+async def scan(
+    pool: asyncpg.Pool,
+    start: str,
+    end: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    reverse: bool = False,
+    batch: int = 1000,
+) -> AsyncIterator[Capture]:
+    """Every capture whose SURT lies in [start, end), in (surt, time) order (or reversed),
+    fetched `batch` rows at a time so a caller that filters holds one batch, not the range.
+
+    Pages by keyset on (surt, captured_at, id): `id` breaks ties of one SURT captured in
+    the same instant, so no row is skipped or read twice between pages.
+    """
+    order = "DESC" if reverse else "ASC"
+    after = "<" if reverse else ">"
+    last: tuple[str, datetime, object] | None = None
+    while True:
+        rows = await pool.fetch(
+            f"SELECT {_COLUMNS}, id FROM captures"
+            " WHERE surt >= $1 AND surt < $2"
+            " AND ($3::timestamptz IS NULL OR captured_at >= $3)"
+            " AND ($4::timestamptz IS NULL OR captured_at <= $4)"
+            f" AND ($5::text IS NULL OR (surt, captured_at, id) {after} ($5, $6, $7))"
+            f" ORDER BY surt {order}, captured_at {order}, id {order} LIMIT $8",
+            start,
+            end,
+            since,
+            until,
+            last[0] if last else None,
+            last[1] if last else None,
+            last[2] if last else None,
+            batch,
+        )
+        for row in rows:
+            fields = dict(row)
+            del fields["id"]
+            yield Capture(**fields)
+        if len(rows) < batch:
+            return
+        last = (rows[-1]["surt"], rows[-1]["captured_at"], rows[-1]["id"])
 
 
 async def nearest(pool: asyncpg.Pool, surt: str, moment: datetime) -> Capture | None:

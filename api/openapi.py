@@ -13,7 +13,14 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from archivestream.api import cdx, crawl_requests, crawl_status, frontier_status, search_routes
+from archivestream.api import (
+    cdx,
+    cdx_fields,
+    crawl_requests,
+    crawl_status,
+    frontier_status,
+    search_routes,
+)
 
 
 class ErrorBody(BaseModel):
@@ -180,6 +187,24 @@ def document() -> dict[str, Any]:
                     ),
                     _query("sort", {"type": "string", "enum": list(cdx.SORTS)}, "Order."),
                     _query("closest", _TIMESTAMP, "Timestamp for sort=closest."),
+                    _query(
+                        "fl",
+                        {"type": "string"},
+                        f"Fields to write, comma-separated, of {', '.join(cdx_fields.FIELDS)}.",
+                    ),
+                    {
+                        **_query(
+                            "filter",
+                            {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "maxItems": cdx_fields.MAX_FILTERS,
+                            },
+                            "`[!][=|~]field:value` as pywb's; repeat to require several.",
+                        ),
+                        "style": "form",
+                        "explode": True,
+                    },
                 ],
                 "responses": {
                     "200": {
