@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=10, ge=0)
     robots_timeout: float = Field(default=10.0, gt=0)
+    # A robots.txt that fails (5xx, timeout) holds its whole host back, asked again after
+    # this many seconds, doubling each time; its URLs fail once it has failed this long.
+    robots_retry_base_seconds: float = Field(default=30.0, gt=0)
+    robots_failure_give_up_seconds: float = Field(default=1800.0, ge=0)
     warc_max_bytes: int = Field(default=1_000_000_000, gt=0)
     warc_max_age_seconds: float = Field(default=60.0, gt=0)
     heartbeat_seconds: float = Field(default=5.0, gt=0)
