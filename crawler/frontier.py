@@ -12,6 +12,13 @@ its `next_allowed_at` (the politeness delay, or its robots.txt Crawl-delay, afte
 last fetch ended). With both delays at zero (loopback benchmarks) a worker may keep
 `per_host_concurrency` fetches of a host in flight; otherwise it keeps one.
 
+A robots.txt that fails (5xx, timeout) holds its whole host back, as the common crawlers
+do: the URL goes back to the queue with its attempt given back, and the host waits
+`robots_retry_base_seconds`, doubling with each failure in a row (at most
+ROBOTS_MAX_BACKOFF_SECONDS); once robots.txt has failed for longer than
+`robots_failure_give_up_seconds`, the host's URLs fail. A robots.txt that answers ends
+the run of failures.
+
 Region takeover: a worker claims the rows of its own region and of every region none
 of whose workers has sent a heartbeat within `region_stale_seconds`.
 
@@ -34,6 +41,10 @@ Key = tuple[uuid.UUID, str]
 
 QUEUED, IN_FLIGHT, FETCHED, DONE, FAILED = "queued", "in_flight", "fetched", "done", "failed"
 MAX_ERROR_CHARS = 500
+ROBOTS_MAX_BACKOFF_SECONDS = 600.0
+# A robots.txt failure this long after the host's last one starts a new run of failures:
+# an outage seen days ago says nothing about today (longer than any backoff above).
+ROBOTS_FAILURE_RUN_GAP_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,21 @@ class Claim:
     via: str | None
     crawl_delay: float | None
     embed_hops: int = 0
+    # The host's robots.txt failed when last asked (a success must end that run).
+    robots_failing: bool = False
 
     @property
     def key(self) -> Key:
         return (self.crawl_id, self.surt)
+
+
+@dataclass(frozen=True)
+class RobotsFailure:
+    """A claimed row not fetched because its host's robots.txt failed (`error` says how)."""
+
+    key: Key
+    host: str
+    error: str
 
 
 @dataclass(frozen=True)
@@ -185,7 +207,8 @@ async def claim(
     async with pool.acquire() as conn, conn.transaction():
         hosts = await conn.fetch(
             """
-            SELECT h.host, h.crawl_delay FROM hosts AS h
+            SELECT h.host, h.crawl_delay, h.robots_failing_since IS NOT NULL AS robots_failing
+            FROM hosts AS h
             WHERE h.next_allowed_at <= now()
               AND (h.lease_owner IS NULL OR h.lease_expires_at < now() OR h.lease_owner = $1)
               AND NOT (h.host = ANY($2::text[]))
@@ -207,6 +230,7 @@ async def claim(
         if not hosts:
             return []
         delays = {row["host"]: row["crawl_delay"] for row in hosts}
+        failing = {row["host"] for row in hosts if row["robots_failing"]}
         room: dict[str, int] = {}
         for host, crawl_delay in delays.items():
             quiet = politeness_delay <= 0 and not crawl_delay
@@ -280,6 +304,7 @@ async def claim(
             via=row["via"],
             crawl_delay=delays.get(row["host"]),
             embed_hops=row["embed_hops"],
+            robots_failing=row["host"] in failing,
         )
         for row in rows
     ]
@@ -409,14 +434,16 @@ async def release_hosts(
     politeness_delay: float,
 ) -> None:
     """Give hosts back; each is claimable again after the largest of the politeness
-    delay, its Crawl-delay and the given wait (a Retry-After, say)."""
+    delay, its Crawl-delay and the given wait (a Retry-After, say), and not before a
+    backoff set while it was held (`robots_unavailable`)."""
     if not hosts:
         return
     await conn.execute(
         """
         UPDATE hosts AS h SET lease_owner = NULL, lease_expires_at = NULL,
-            next_allowed_at = now() + greatest($3::float8, coalesce(h.crawl_delay, 0), u.wait)
-                * INTERVAL '1 second'
+            next_allowed_at = greatest(h.next_allowed_at, now()
+                + greatest($3::float8, coalesce(h.crawl_delay, 0), u.wait)
+                * INTERVAL '1 second')
         FROM unnest($1::text[], $2::float8[]) AS u(host, wait)
         WHERE h.host = u.host AND h.lease_owner = $4
         """,
@@ -424,6 +451,122 @@ async def release_hosts(
         [float(wait) for wait in hosts.values()],
         politeness_delay,
         worker_id,
+    )
+
+
+async def robots_unavailable(
+    conn: asyncpg.Connection,
+    failures: Sequence[RobotsFailure],
+    *,
+    worker_id: str,
+    base_seconds: float,
+    give_up_seconds: float,
+) -> dict[str, str]:
+    """Record robots.txt failures of rows this worker holds (one failure per host per call).
+
+    While the host's run of failures is no longer than `give_up_seconds`, its rows go back
+    to the queue with their attempt given back and the host waits its backoff; after
+    that they fail, naming how long robots.txt failed. Returns the reasons of the hosts
+    given up.
+    """
+    errors: dict[str, str] = {}
+    for failure in failures:
+        errors[failure.host] = failure.error
+    if not errors:
+        return {}
+    # SET sees the row as it was: both CASEs test the previous failure's time.
+    rows = await conn.fetch(
+        """
+        UPDATE hosts AS h SET
+            robots_failing_since = CASE WHEN h.robots_failed_at IS NULL
+                    OR h.robots_failed_at < now() - $2::float8 * INTERVAL '1 second'
+                THEN now() ELSE h.robots_failing_since END,
+            robots_failures = CASE WHEN h.robots_failed_at IS NULL
+                    OR h.robots_failed_at < now() - $2::float8 * INTERVAL '1 second'
+                THEN 1 ELSE h.robots_failures + 1 END,
+            robots_failed_at = now()
+        WHERE h.host = ANY($1::text[])
+        RETURNING h.host, h.robots_failures, h.robots_failing_since, now() AS at
+        """,
+        sorted(errors),
+        ROBOTS_FAILURE_RUN_GAP_SECONDS,
+    )
+    waits: dict[str, float] = {}
+    given_up: dict[str, str] = {}
+    for row in rows:
+        failing_for = (row["at"] - row["robots_failing_since"]).total_seconds()
+        if failing_for > give_up_seconds:
+            given_up[row["host"]] = one_line(
+                f"robots.txt unavailable for {round(failing_for)} s: {errors[row['host']]}"
+            )
+        else:
+            doublings = min(max(row["robots_failures"] - 1, 0), 30)
+            waits[row["host"]] = min(base_seconds * 2**doublings, ROBOTS_MAX_BACKOFF_SECONDS)
+            log.info(
+                "robots.txt failing, host held back",
+                host=row["host"],
+                failures=row["robots_failures"],
+                wait=waits[row["host"]],
+                error=errors[row["host"]],
+            )
+    if waits:
+        await conn.execute(
+            """
+            UPDATE hosts AS h SET next_allowed_at = greatest(h.next_allowed_at,
+                now() + u.wait * INTERVAL '1 second')
+            FROM unnest($1::text[], $2::float8[]) AS u(host, wait)
+            WHERE h.host = u.host
+            """,
+            list(waits),
+            list(waits.values()),
+        )
+    waiting = [failure for failure in failures if failure.host in waits]
+    if waiting:
+        await conn.execute(
+            """
+            UPDATE frontier AS f SET status = 'queued', attempts = greatest(f.attempts - 1, 0),
+                last_error = u.error, lease_owner = NULL, lease_expires_at = NULL,
+                updated_at = now()
+            FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(crawl_id, surt, error)
+            WHERE f.crawl_id = u.crawl_id AND f.surt = u.surt
+              AND f.status = 'in_flight' AND f.lease_owner = $4
+            """,
+            [failure.key[0] for failure in waiting],
+            [failure.key[1] for failure in waiting],
+            [one_line(failure.error) for failure in waiting],
+            worker_id,
+        )
+    failed = [failure for failure in failures if failure.host in given_up]
+    if failed:
+        await conn.execute(
+            """
+            UPDATE frontier AS f SET status = 'failed', last_error = u.error,
+                finished_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                updated_at = now()
+            FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(crawl_id, surt, error)
+            WHERE f.crawl_id = u.crawl_id AND f.surt = u.surt
+              AND f.status = 'in_flight' AND f.lease_owner = $4
+            """,
+            [failure.key[0] for failure in failed],
+            [failure.key[1] for failure in failed],
+            [given_up[failure.host] for failure in failed],
+            worker_id,
+        )
+    return given_up
+
+
+async def robots_recovered(conn: asyncpg.Connection, hosts: Iterable[str]) -> None:
+    """End the run of robots.txt failures of hosts whose robots.txt answered again."""
+    hosts = sorted(set(hosts))
+    if not hosts:
+        return
+    await conn.execute(
+        """
+        UPDATE hosts SET robots_failing_since = NULL, robots_failed_at = NULL,
+            robots_failures = 0
+        WHERE host = ANY($1::text[]) AND robots_failing_since IS NOT NULL
+        """,
+        hosts,
     )
 
 

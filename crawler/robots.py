@@ -4,7 +4,8 @@ What a failing robots.txt means follows what the common crawlers do (Google's
 documented behaviour): a 2xx body is parsed; a 4xx (401 and 403 too) means there are no
 rules, so everything is allowed; a 5xx, a timeout or a network error means the host is
 not answering for now, so nothing is fetched from it and its URLs are retried later
-(RobotsUnavailable is a retryable host error, never a permanent verdict on a URL).
+(RobotsUnavailable is a retryable host error, never a permanent verdict on a URL: the
+worker holds the whole host back and asks again, see `frontier.robots_unavailable`).
 Up to five redirects are followed, within the body cap of 500 KiB.
 """
 
@@ -28,7 +29,8 @@ MAX_ROBOTS_BYTES = 500 * 1024
 MAX_ROBOTS_REDIRECTS = 5
 MAX_CRAWL_DELAY = 60.0
 CACHE_SECONDS = 3600.0
-# A host whose robots.txt failed is not asked again for this long: its URLs wait.
+# A host whose robots.txt failed is not asked again for this long (nor longer than the
+# host's first backoff, `robots_retry_base_seconds`): its URLs wait with the host.
 FAILURE_CACHE_SECONDS = 30.0
 
 
@@ -88,6 +90,9 @@ class RobotsCache:
                 "connect_timeout": min(settings.connect_timeout, settings.robots_timeout),
             }
         )
+        # The failure is forgotten by the time the host is claimable again, so robots.txt
+        # is asked again each time the host comes back from its backoff.
+        self._failure_seconds = min(FAILURE_CACHE_SECONDS, settings.robots_retry_base_seconds)
         self._entries: dict[str, tuple[float, Rules | RobotsUnavailable]] = {}
         self._loading: dict[str, asyncio.Future[Rules]] = {}
 
@@ -108,7 +113,7 @@ class RobotsCache:
         try:
             rules = await self._load(origin)
         except RobotsUnavailable as error:
-            self._entries[origin] = (time.monotonic() + FAILURE_CACHE_SECONDS, error)
+            self._entries[origin] = (time.monotonic() + self._failure_seconds, error)
             future.set_exception(error)
             future.exception()  # retrieved here, so an unawaited future is not reported
             raise

@@ -112,6 +112,8 @@ class Worker:
         self._held: dict[str, int] = {}
         self._host_delay: dict[str, float | None] = {}
         self._outcomes: list[frontier.Outcome] = []
+        self._robots_failures: list[frontier.RobotsFailure] = []
+        self._robots_recovered: set[str] = set()
         self._links: dict[uuid.UUID, list[frontier.NewURL]] = {}
         self._releases: dict[str, float] = {}
         self._crawl_delays: dict[str, float | None] = {}
@@ -244,8 +246,16 @@ class Worker:
                 error=f"internal error: {type(error).__name__}: {error}",
                 delay=backoff_seconds(self.settings, claim.attempts),
             )
-        self._outcomes.append(outcome)
-        label = {"fetched": "captured", "retry": "retried"}.get(outcome.kind, outcome.kind)
+        if outcome.kind == ROBOTS_WAIT:
+            # The host waits for its robots.txt; the flush decides (held back or given up).
+            self._robots_failures.append(
+                frontier.RobotsFailure(key=claim.key, host=claim.host, error=outcome.error or "")
+            )
+        else:
+            self._outcomes.append(outcome)
+        label = {"fetched": "captured", "retry": "retried", ROBOTS_WAIT: "retried"}.get(
+            outcome.kind, outcome.kind
+        )
         if outcome.kind == "failed" and outcome.error == ROBOTS_BLOCKED:
             label = "blocked"
         metrics.pages_crawled_total.labels(region=self.region, outcome=label).inc()
@@ -266,8 +276,11 @@ class Worker:
         try:
             rules = await self._robots.rules(claim.url)
         except robots.RobotsUnavailable as error:
-            delay = backoff_seconds(settings, claim.attempts)
-            return self._retry(claim, str(error), delay=delay), delay
+            # The whole host waits, not this URL's attempts (see frontier.robots_unavailable).
+            self.log.info("robots.txt failing", url=claim.url, host=claim.host, error=str(error))
+            return frontier.Outcome(key=claim.key, kind=ROBOTS_WAIT, error=str(error)), 0.0
+        if claim.robots_failing:
+            self._robots_recovered.add(claim.host)
         delay = rules.crawl_delay(settings.user_agent)
         if delay != self._host_delay.get(claim.host):
             self._host_delay[claim.host] = delay
@@ -439,9 +452,19 @@ class Worker:
 
     async def _flush(self) -> None:
         """Record every outcome, link, Crawl-delay and host release gathered so far."""
-        if not (self._outcomes or self._links or self._releases or self._crawl_delays):
+        if not (
+            self._outcomes
+            or self._links
+            or self._releases
+            or self._crawl_delays
+            or self._robots_failures
+            or self._robots_recovered
+        ):
             return
         outcomes, self._outcomes = self._outcomes, []
+        robots_failures, self._robots_failures = self._robots_failures, []
+        recovered, self._robots_recovered = self._robots_recovered, set()
+        given_up: dict[str, str] = {}
         new_links, self._links = self._links, {}
         releases, self._releases = self._releases, {}
         delays, self._crawl_delays = self._crawl_delays, {}
@@ -449,7 +472,16 @@ class Worker:
         releases = {host: wait for host, wait in releases.items() if host not in self._held}
 
         async def write() -> None:
+            nonlocal given_up
             async with self.pool.acquire() as conn, conn.transaction():
+                await frontier.robots_recovered(conn, recovered)
+                given_up = await frontier.robots_unavailable(
+                    conn,
+                    robots_failures,
+                    worker_id=self.worker_id,
+                    base_seconds=self.settings.robots_retry_base_seconds,
+                    give_up_seconds=self.settings.robots_failure_give_up_seconds,
+                )
                 if outcomes:
                     await frontier.record(
                         conn,
@@ -475,6 +507,8 @@ class Worker:
                 )
 
         await _retrying(write, "flush")
+        for host, reason in given_up.items():
+            self.log.warning("robots.txt failing too long, urls given up", host=host, error=reason)
 
     async def _roll(self) -> None:
         assert self._writer is not None
@@ -561,6 +595,8 @@ class Worker:
 
 
 ROBOTS_BLOCKED = "disallowed by robots.txt"
+# An outcome kind of this module only: the row's host's robots.txt failed.
+ROBOTS_WAIT = "robots_wait"
 
 
 def _new_url(
