@@ -124,14 +124,11 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "A crawl's seeds, limits, progress and failure reasons.",
                 "parameters": [
-                    {
-                        "name": "id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "format": "uuid"},
-                        "description": "The id POST /crawl answered.",
-                        "example": "3f2c1d9e-8a5b-4c7d-9e0f-1a2b3c4d5e6f",
-                    }
+                    _path(
+                        "id",
+                        "The UUID POST /crawl answered.",
+                        "3f2c1d9e-8a5b-4c7d-9e0f-1a2b3c4d5e6f",
+                    )
                 ],
                 "responses": {
                     "200": _json(crawl_status.CrawlStatus, "The crawl."),
