@@ -253,12 +253,11 @@ class Worker:
             )
         else:
             self._outcomes.append(outcome)
-        label = {"fetched": "captured", "retry": "retried", ROBOTS_WAIT: "retried"}.get(
-            outcome.kind, outcome.kind
-        )
-        if outcome.kind == "failed" and outcome.error == ROBOTS_BLOCKED:
-            label = "blocked"
-        metrics.pages_crawled_total.labels(region=self.region, outcome=label).inc()
+        if outcome.kind != ROBOTS_WAIT:  # counted when the flush knows: held back or given up
+            label = {"fetched": "captured", "retry": "retried"}.get(outcome.kind, outcome.kind)
+            if outcome.kind == "failed" and outcome.error == ROBOTS_BLOCKED:
+                label = "blocked"
+            metrics.pages_crawled_total.labels(region=self.region, outcome=label).inc()
 
         count = self._held.get(claim.host, 1) - 1
         if count <= 0:
@@ -507,6 +506,9 @@ class Worker:
                 )
 
         await _retrying(write, "flush")
+        for failure in robots_failures:
+            label = "failed" if failure.host in given_up else "retried"
+            metrics.pages_crawled_total.labels(region=self.region, outcome=label).inc()
         for host, reason in given_up.items():
             self.log.warning("robots.txt failing too long, urls given up", host=host, error=reason)
 

@@ -7,9 +7,17 @@ from __future__ import annotations
 import asyncpg
 import crawl_sites as sites
 from aiohttp import web
+from prometheus_client import REGISTRY
 
 from archivestream.core.settings import Settings
 from archivestream.crawler import frontier, jobs
+
+
+def _pages_counted(region: str, outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "archivestream_pages_crawled_total", {"region": region, "outcome": outcome}
+    )
+    return value or 0.0
 
 
 async def test_a_robots_txt_that_recovers_lets_the_host_be_captured_without_using_attempts(
@@ -62,12 +70,15 @@ async def test_a_robots_txt_that_keeps_failing_fails_its_urls_and_the_crawl_ends
     settings = settings.model_copy(
         update={"robots_retry_base_seconds": 0.01, "robots_failure_give_up_seconds": 0.1}
     )
+    failed_before = _pages_counted(settings.region, "failed")
     try:
         progress = await sites.run_crawl(pool, settings, [site.url("/"), site.url("/two")])
     finally:
         await site.close()
 
     assert site.count("/") == 0 and site.count("/two") == 0
+    # The alert on the crawler failure rate sees the URLs given up as failed.
+    assert _pages_counted(settings.region, "failed") - failed_before == 2
     # Asked again when the host came back, not once and cached.
     assert site.count("/robots.txt") >= 2
     assert progress.failed == 2 and progress.done == 0
