@@ -76,6 +76,30 @@ def run_alert_tests(
     )
 
 
+def adapter_rule() -> dict[str, Any]:
+    """The prometheus-adapter external rule the chart renders."""
+    values = {"prometheusAdapter": {"enabled": True}}
+    (config_map,) = [m for m in render(values) if m["kind"] == "ConfigMap"]
+    (rule,) = yaml.safe_load(config_map["data"]["config.yaml"])["externalRules"]
+    return rule
+
+
+def adapter_query(matchers: str) -> str:
+    """The query the adapter sends, with <<.Series>> and <<.LabelMatchers>> filled in as it
+    does (the HPA's matchLabels plus the HPA's namespace)."""
+    return (
+        adapter_rule()["metricsQuery"]
+        .replace("<<.Series>>", "archivestream_frontier_depth")
+        .replace("<<.LabelMatchers>>", matchers)
+    )
+
+
+def run_expression_tests(tmp_path: Path, groups: list[dict[str, Any]]) -> None:
+    """promtool's `promql_expr_test`s, with no rule file of ours."""
+    (tmp_path / "empty.yaml").write_text("groups: []\n")
+    run_tests(tmp_path, tmp_path / "empty.yaml", groups)
+
+
 def test_rules_are_valid_promql(tmp_path: Path) -> None:
     result = promtool(tmp_path, "check", "rules", rule_file(tmp_path).name)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -273,20 +297,11 @@ def test_archive_volume_above_eighty_percent(tmp_path: Path) -> None:
 def test_adapter_query_takes_the_max_by_region(tmp_path: Path) -> None:
     # The prometheus-adapter fills <<.Series>> and <<.LabelMatchers>> (the HPA's
     # matchLabels plus the namespace); promtool evaluates the query it would send.
-    values = {"prometheusAdapter": {"enabled": True}}
-    (config_map,) = [m for m in render(values) if m["kind"] == "ConfigMap"]
-    (rule,) = yaml.safe_load(config_map["data"]["config.yaml"])["externalRules"]
-    assert rule["name"]["as"] == "archivestream_frontier_depth"
-    query = (
-        rule["metricsQuery"]
-        .replace("<<.Series>>", "archivestream_frontier_depth")
-        .replace("<<.LabelMatchers>>", 'namespace="archive",region="us-east-1"')
-    )
+    assert adapter_rule()["name"]["as"] == "archivestream_frontier_depth"
+    query = adapter_query('namespace="archive",region="us-east-1"')
     series = 'archivestream_frontier_depth{{namespace="archive",region="{}",pod="{}"}}'
-    (tmp_path / "empty.yaml").write_text("groups: []\n")
-    run_tests(
+    run_expression_tests(
         tmp_path,
-        tmp_path / "empty.yaml",
         [
             {
                 "interval": "1m",
@@ -339,19 +354,10 @@ def test_autoscaler_queries_read_only_their_own_archives_depth(tmp_path: Path) -
     hpa = autoscaling.horizontal_pod_autoscaler(region(), archive())
     labels = hpa["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
     matchers = ",".join(f'{k}="{v}"' for k, v in {"namespace": "archive", **labels}.items())
-    values = {"prometheusAdapter": {"enabled": True}}
-    (config_map,) = [m for m in render(values) if m["kind"] == "ConfigMap"]
-    (rule,) = yaml.safe_load(config_map["data"]["config.yaml"])["externalRules"]
-    adapter = (
-        rule["metricsQuery"]
-        .replace("<<.Series>>", "archivestream_frontier_depth")
-        .replace("<<.LabelMatchers>>", matchers)
-    )
+    adapter = adapter_query(matchers)
     series = 'archivestream_frontier_depth{{namespace="{}",service="{}",region="us-east-1"}}'
-    (tmp_path / "empty.yaml").write_text("groups: []\n")
-    run_tests(
+    run_expression_tests(
         tmp_path,
-        tmp_path / "empty.yaml",
         [
             {
                 "interval": "1m",
