@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
@@ -24,7 +23,8 @@ import structlog
 from aiohttp import web
 
 from archivestream.api import capture_lookup, context, errors, memento, rewrite
-from archivestream.crawler import storage, warc
+from archivestream.crawler import fetcher, storage, warc
+from archivestream.crawler import text as text_module
 
 log = structlog.get_logger("archivestream.api")
 
@@ -62,11 +62,7 @@ class StoredResponse:
     has_http: bool
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return fetcher.header(self.headers, name)
 
 
 def stored_response(record: warc.ParsedRecord) -> StoredResponse:
@@ -101,44 +97,6 @@ def split_tail(tail: str) -> tuple[str | None, str, str]:
         f"{first[:40]!r} is not a timestamp: use /web/YYYYMMDDhhmmss/http://example.com/ "
         "(or a partial timestamp like 2024)"
     )
-
-
-def decode_content(payload: bytes, coding: str | None) -> bytes | None:
-    """The payload without its content coding, or None when the coding is unknown or the
-    result would exceed REWRITE_MAX_BYTES (then it is served as stored)."""
-    codings = [c.strip().lower() for c in (coding or "").split(",") if c.strip()]
-    body = payload
-    for name in reversed(codings):
-        if name == "identity":
-            continue
-        if name in ("gzip", "x-gzip", "deflate"):
-            wbits = 47 if name != "deflate" else zlib.MAX_WBITS
-            try:
-                inflater = zlib.decompressobj(wbits)
-                decoded = inflater.decompress(body, REWRITE_MAX_BYTES + 1)
-            except zlib.error:
-                if name != "deflate":
-                    return None
-                try:  # raw deflate, as some servers send it
-                    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                    decoded = inflater.decompress(body, REWRITE_MAX_BYTES + 1)
-                except zlib.error:
-                    return None
-            if len(decoded) > REWRITE_MAX_BYTES:
-                return None
-            body = decoded
-        elif name == "br":
-            try:
-                import brotli  # optional: only when installed
-            except ImportError:
-                return None
-            try:
-                body = brotli.decompress(body)
-            except brotli.error:
-                return None
-        else:
-            return None
-    return body
 
 
 def to_text(body: bytes, content_type: str) -> str:
@@ -180,7 +138,8 @@ def build_response(
     rewritten = False
     media = _media_type(content_type)
     if not raw and (media in HTML_TYPES or media in CSS_TYPES) and body:
-        decoded = decode_content(body, coding)
+        # Bounded, so a content-coding bomb is served as stored rather than inflated.
+        decoded = text_module.decode_content(body, coding, limit=REWRITE_MAX_BYTES)
         if decoded is not None:
             text = to_text(decoded, content_type)
             if media in CSS_TYPES:

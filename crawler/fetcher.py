@@ -26,6 +26,15 @@ log = structlog.get_logger("archivestream.fetcher")
 CHUNK_BYTES = 64 * 1024
 
 
+def header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first header called `name` in `headers` (case-insensitive), or None."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
 @dataclass(kw_only=True)
 class Fetched:
     """One HTTP exchange as it happened: the stuff of a WARC request/response pair."""
@@ -46,11 +55,7 @@ class Fetched:
 
     def header(self, name: str) -> str | None:
         """The first response header called `name` (case-insensitive), or None."""
-        wanted = name.lower()
-        for key, value in self.response_headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return header(self.response_headers, name)
 
     @property
     def mime(self) -> str:

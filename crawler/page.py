@@ -53,7 +53,7 @@ def read(
     want_text: bool,
 ) -> Reading:
     """Read a page (blocking: `PageWork` runs it in the reading thread)."""
-    coding = text.header(headers, "content-encoding")
+    coding = fetcher.header(headers, "content-encoding")
     body = text.decode_content(payload, coding)
     if body is None:
         # Too big, corrupt or an unknown coding: no search text, but the links of what
@@ -92,7 +92,7 @@ def read_stylesheet(payload: bytes, headers: list[tuple[str, str]], css_url: str
     A payload that cannot be decoded (unknown coding, corrupt, past the link cap once
     decoded: a gzip bomb) refers to nothing.
     """
-    coding = text.header(headers, "content-encoding")
+    coding = fetcher.header(headers, "content-encoding")
     body = text.decode_content(payload, coding, limit=MAX_LINK_BYTES)
     if body is None:
         return []

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser
 
+from archivestream.crawler import fetcher
+
 MAX_DECODED_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 100_000
 MAX_TITLE_CHARS = 1_000
@@ -37,18 +39,9 @@ class PageText:
     text: str
 
 
-def header(headers: list[tuple[str, str]], name: str) -> str | None:
-    """The first header called `name` (case-insensitive), or None."""
-    wanted = name.lower()
-    for key, value in headers:
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def media_type(headers: list[tuple[str, str]]) -> str:
     """The Content-Type's media type, lower case without parameters ('' when absent)."""
-    value = header(headers, "content-type") or ""
+    value = fetcher.header(headers, "content-type") or ""
     return value.split(";", 1)[0].strip().lower()
 
 
@@ -127,7 +120,7 @@ def decode_content(
 
 def charset_from_header(headers: list[tuple[str, str]]) -> str | None:
     """The Content-Type's charset parameter as given (unchecked), or None."""
-    value = header(headers, "content-type") or ""
+    value = fetcher.header(headers, "content-type") or ""
     for part in value.split(";")[1:]:
         key, _, charset = part.partition("=")
         if key.strip().lower() == "charset":
@@ -167,7 +160,7 @@ def extract(payload: bytes, headers: list[tuple[str, str]]) -> PageText | None:
     decoded (unknown content coding, corrupt or oversized once decompressed)."""
     if not is_html(headers):
         return None
-    body = decode_content(payload, header(headers, "content-encoding"))
+    body = decode_content(payload, fetcher.header(headers, "content-encoding"))
     if body is None:
         return None
     return from_tree(LexborHTMLParser(decode_html(body, headers)))

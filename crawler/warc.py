@@ -39,7 +39,7 @@ from warcio.warcwriter import WARCWriter
 from yarl import URL
 
 from archivestream.core.settings import Settings
-from archivestream.crawler import canonical, metrics, page, text
+from archivestream.crawler import canonical, fetcher, metrics, page, text
 from archivestream.crawler.dedup import Deduplicator, Original
 from archivestream.crawler.search import SearchBackend, SearchDocument
 from archivestream.crawler.storage import Storage
@@ -147,7 +147,7 @@ def _header_text(value: str) -> str:
 
 def _mime(headers: list[tuple[str, str]]) -> str | None:
     # The same rule as cdxj-indexer: up to the first ';' or space, case kept.
-    value = text.header(headers, "content-type")
+    value = fetcher.header(headers, "content-type")
     if value is None:
         return None
     return re.split(r"[;\s]", value.strip(), maxsplit=1)[0].strip() or None
@@ -602,10 +602,10 @@ class ParsedRecord:
     payload: bytes
 
     def warc_header(self, name: str) -> str | None:
-        return text.header(self.warc_headers, name)
+        return fetcher.header(self.warc_headers, name)
 
     def http_header(self, name: str) -> str | None:
-        return text.header(self.http_headers, name)
+        return fetcher.header(self.http_headers, name)
 
 
 def _inflate_member(data: bytes, where: str) -> bytes:
