@@ -9,9 +9,8 @@ import re
 import typer
 
 from archivestream.api import search_routes
-from archivestream.core import database
 from archivestream.core.settings import Settings
-from archivestream.crawler import search
+from archivestream.crawler import backends
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -23,17 +22,10 @@ def plain(snippet: str) -> str:
 
 async def main(settings: Settings, query: str, *, limit: int = 10) -> int:
     """Print the hits for `query`; exit code 0 (also when nothing matches)."""
-    pool = await database.create_pool(settings)
-    try:
-        # A fresh data folder has no tables yet; searching it finds nothing, not an error.
-        await database.prepare(pool, settings)
-        backend = search.open_search(settings, pool)
-        try:
-            page = await backend.query(query, limit=limit)
-        finally:
-            await backend.close()
-    finally:
-        await pool.close()
+    # A fresh data folder has no tables yet (the embedded schema is made on opening):
+    # searching it finds nothing, not an error.
+    async with backends.opened(settings, writing=False) as parts:
+        page = await parts.search.query(query, limit=limit)
 
     if not page.hits:
         typer.echo(f"no captures match {query!r}")

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 
-import asyncpg
 import structlog
 from aiohttp import web
 
 from archivestream.api import app as app_module
 from archivestream.api import context
-from archivestream.core import database, pool_metrics
+from archivestream.core import shutdown
 from archivestream.core.settings import Settings
-from archivestream.crawler import search, storage
+from archivestream.crawler import backends
 
 log = structlog.get_logger("archivestream.api")
 
@@ -30,33 +28,22 @@ async def serve(
     settings: Settings, *, with_crawler: bool, started: asyncio.Event | None = None
 ) -> None:
     """Serve until SIGINT or SIGTERM; `started` is set once the port is open."""
-    pool = await database.create_pool(settings)
-    try:
-        await database.prepare(pool, settings)
-        pool_metrics.track(pool, "api")
-        # `up` also writes (through its worker): then a bucket must go with an endpoint.
-        own = storage.open_for_writing if with_crawler else storage.open_storage
-        store = storage.RecordedLocations(pool, own(settings))
-        backend = search.open_search(settings, pool)
-        try:
-            await _serve(settings, pool, store, backend, with_crawler, started)
-        finally:
-            await backend.close()
-            await store.close()
-    finally:
-        pool_metrics.untrack("api")
-        await pool.close()
+    # `up` also writes WARC files (through its worker); the API reads every region's.
+    async with backends.opened(
+        settings, writing=with_crawler, component="api", recorded=True
+    ) as parts:
+        await _serve(settings, parts, with_crawler, started)
 
 
 async def _serve(
     settings: Settings,
-    pool: asyncpg.Pool,
-    store: storage.Storage,
-    backend: search.SearchBackend,
+    parts: backends.Backends,
     with_crawler: bool,
     started: asyncio.Event | None,
 ) -> None:
-    archive = context.ArchiveContext(settings=settings, pool=pool, storage=store, search=backend)
+    archive = context.ArchiveContext(
+        settings=settings, pool=parts.pool, storage=parts.store, search=parts.search
+    )
     runner = web.AppRunner(
         app_module.create_app(archive),
         access_log=None,
@@ -73,43 +60,49 @@ async def _serve(
                 f"{error.strerror or error}; choose another with --port"
             ) from None
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-
-        crawling: asyncio.Task[None] | None = None
-        if with_crawler:
-            from archivestream.crawler import worker
-
-            crawling = asyncio.create_task(worker.Worker(settings, pool, store, backend).run(stop))
-        log.info(
-            "api listening",
-            host=settings.api_host,
-            port=settings.api_port,
-            crawler=with_crawler,
-            region=settings.region,
-        )
-        if started is not None:
-            started.set()
-        try:
-            if crawling is not None:
-                # A worker that dies takes the process down rather than serving stale.
-                await asyncio.wait(
-                    [crawling, asyncio.create_task(stop.wait())],
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                stop.set()
-                await crawling
-            else:
-                await stop.wait()
-        finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
-            if crawling is not None and not crawling.done():
-                crawling.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await crawling
+        with shutdown.stop_event() as stop:
+            await _until_stopped(settings, parts, with_crawler, started, stop)
         log.info("api stopping", host=settings.api_host, port=settings.api_port)
     finally:
         await runner.cleanup()
+
+
+async def _until_stopped(
+    settings: Settings,
+    parts: backends.Backends,
+    with_crawler: bool,
+    started: asyncio.Event | None,
+    stop: asyncio.Event,
+) -> None:
+    crawling: asyncio.Task[None] | None = None
+    if with_crawler:
+        from archivestream.crawler import worker
+
+        crawling = asyncio.create_task(
+            worker.Worker(settings, parts.pool, parts.store, parts.search).run(stop)
+        )
+    log.info(
+        "api listening",
+        host=settings.api_host,
+        port=settings.api_port,
+        crawler=with_crawler,
+        region=settings.region,
+    )
+    if started is not None:
+        started.set()
+    try:
+        if crawling is not None:
+            # A worker that dies takes the process down rather than serving stale.
+            await asyncio.wait(
+                [crawling, asyncio.create_task(stop.wait())],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            stop.set()
+            await crawling
+        else:
+            await stop.wait()
+    finally:
+        if crawling is not None and not crawling.done():
+            crawling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await crawling

@@ -10,14 +10,13 @@ summary. An invalid seed or pattern ends it at once with one line and exit code 
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
 import uuid
 
 import typer
 
-from archivestream.core import database
+from archivestream.core import shutdown
 from archivestream.core.settings import Settings
 from archivestream.crawler import jobs
 
@@ -35,7 +34,7 @@ async def crawl_command(
 ) -> int:
     """Run one crawl to its end; the exit code: 0 done (failed URLs are in the summary),
     2 invalid seed or pattern, 130 interrupted."""
-    from archivestream.crawler import search, storage, worker
+    from archivestream.crawler import backends, worker
 
     include, exclude = include or [], exclude or []
     try:
@@ -45,15 +44,8 @@ async def crawl_command(
         return 2
 
     began = time.monotonic()
-    pool = await database.create_pool(settings)
-    try:
-        await database.prepare(pool, settings)
-        store = storage.open_for_writing(settings)
-        try:
-            await store.check()
-        except storage.StorageError:
-            await store.close()
-            raise
+    async with backends.opened(settings, writing=True) as parts:
+        pool = parts.pool
         crawl_id = await jobs.create_crawl(
             pool,
             settings,
@@ -63,29 +55,19 @@ async def crawl_command(
             include=include,
             exclude=exclude,
         )
-        backend = search.open_search(settings, pool)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        crawler = worker.Worker(settings, pool, store, backend)
+        crawler = worker.Worker(settings, pool, parts.store, parts.search)
         progress = None
         if sys.stdout.isatty():
             progress = asyncio.create_task(_show_progress(pool, crawl_id, began))
         try:
-            await crawler.run(stop, until_drained=crawl_id)
+            with shutdown.stop_event() as stop:
+                await crawler.run(stop, until_drained=crawl_id)
         finally:
             if progress is not None:
                 progress.cancel()
                 typer.echo("\r\033[K", nl=False)
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
-            await backend.close()
-            await store.close()
 
         result = await jobs.crawl_progress(pool, crawl_id)
-    finally:
-        await pool.close()
 
     _print_summary(result, time.monotonic() - began, interrupted=stop.is_set())
     if stop.is_set():

@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import re
-import signal
 import socket
 import uuid
 
@@ -624,29 +623,14 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 async def run_forever(settings: Settings) -> None:
     """`archivestream crawler`: a worker of REGION until SIGTERM or SIGINT."""
-    from archivestream.core import database, pool_metrics
-    from archivestream.crawler import metrics, search, storage
+    from archivestream.core import shutdown
+    from archivestream.crawler import backends
 
-    pool = await database.create_pool(settings)
-    store = storage.open_for_writing(settings)
-    backend = search.open_search(settings, pool)
-    pool_metrics.track(pool, "crawler")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    exporter = None
-    try:
-        await database.prepare(pool, settings)
-        await store.check()
+    async with backends.opened(settings, writing=True, component="crawler") as parts:
         exporter = await metrics.serve(settings.metrics_host, settings.metrics_port)
-        await Worker(settings, pool, store, backend).run(stop)
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        if exporter is not None:
-            await exporter.cleanup()
-        pool_metrics.untrack("crawler")
-        await backend.close()
-        await store.close()
-        await pool.close()
+        try:
+            with shutdown.stop_event() as stop:
+                await Worker(settings, parts.pool, parts.store, parts.search).run(stop)
+        finally:
+            if exporter is not None:
+                await exporter.cleanup()
