@@ -22,9 +22,8 @@ log = structlog.get_logger("archivestream.embedded")
 
 @dataclass(frozen=True)
 class EmbeddedServer:
-    """A running embedded server: its admin URL and how long start-up took."""
+    """A running embedded server: its socket folder and how long start-up took."""
 
-    admin_url: str
     socket_dir: Path
     started_seconds: float
 
@@ -69,11 +68,8 @@ def start(data_dir: Path) -> EmbeddedServer:
             ) from error
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    info = server.get_postmaster_info()
     elapsed = time.monotonic() - began
-    socket_dir = Path(str(info.socket_dir)) if getattr(info, "socket_dir", None) else None
-    admin_url = server.get_uri()
-    if socket_dir is None:
-        socket_dir = Path(admin_url.split("host=", 1)[1].split("&", 1)[0])
+    # On Linux and macOS the library starts the server on a Unix socket only.
+    socket_dir = Path(server.get_postmaster_info().socket_dir)
     log.info("embedded database ready", data_dir=str(data_dir), seconds=round(elapsed, 2))
-    return EmbeddedServer(admin_url=admin_url, socket_dir=socket_dir, started_seconds=elapsed)
+    return EmbeddedServer(socket_dir=socket_dir, started_seconds=elapsed)
